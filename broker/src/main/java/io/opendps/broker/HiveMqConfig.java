@@ -1,0 +1,71 @@
+package io.opendps.broker;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes the embedded HiveMQ's {@code config.xml}: one TLS listener (TLS 1.3 and 1.2, client certificates
+ * optional), QoS capped at 1 (a QoS 2 subscription is granted QoS 1), no retained messages, in-memory
+ * persistence (DPS state lives in our store, not in broker sessions) and no usage statistics (no calls home).
+ */
+final class HiveMqConfig {
+
+    private HiveMqConfig() {
+    }
+
+    static void write(Path configFolder, String bindAddress, int port, Path keystore, String password)
+            throws IOException {
+        Files.createDirectories(configFolder);
+        String xml = """
+                <?xml version="1.0"?>
+                <hivemq>
+                    <listeners>
+                        <tls-tcp-listener>
+                            <port>%d</port>
+                            <bind-address>%s</bind-address>
+                            <name>dps-mqtt-tls</name>
+                            <tls>
+                                <keystore>
+                                    <path>%s</path>
+                                    <password>%s</password>
+                                    <private-key-password>%s</private-key-password>
+                                </keystore>
+                                <protocols>
+                                    <protocol>TLSv1.3</protocol>
+                                    <protocol>TLSv1.2</protocol>
+                                </protocols>
+                                <client-authentication-mode>OPTIONAL</client-authentication-mode>
+                            </tls>
+                        </tls-tcp-listener>
+                    </listeners>
+                    <mqtt>
+                        <quality-of-service>
+                            <max-qos>1</max-qos>
+                        </quality-of-service>
+                        <retained-messages>
+                            <enabled>false</enabled>
+                        </retained-messages>
+                        <keep-alive>
+                            <allow-unlimited>true</allow-unlimited>
+                        </keep-alive>
+                    </mqtt>
+                    <persistence>
+                        <mode>in-memory</mode>
+                    </persistence>
+                    <anonymous-usage-statistics>
+                        <enabled>false</enabled>
+                    </anonymous-usage-statistics>
+                </hivemq>
+                """.formatted(port, escape(bindAddress), escape(keystore.toAbsolutePath().toString()), password,
+                password);
+        Path file = configFolder.resolve("config.xml");
+        Files.writeString(file, xml, StandardCharsets.UTF_8);
+        FilePermissions.ownerOnly(file);
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,290 @@
+package io.opendps.broker;
+
+import com.hivemq.embedded.EmbeddedExtension;
+import com.hivemq.embedded.EmbeddedHiveMQ;
+import io.netty.handler.ssl.ClientAuth;
+import io.opendps.broker.http.HttpsServer;
+import io.opendps.broker.http.ServiceApi;
+import io.opendps.broker.mqtt.DpsExtension;
+import io.opendps.broker.tls.TlsMaterial;
+import io.opendps.core.allocation.Allocator;
+import io.opendps.core.allocation.LinkedHub;
+import io.opendps.core.enrollment.EnrollmentService;
+import io.opendps.core.registration.DeviceAuthenticator;
+import io.opendps.core.registration.Registrar;
+import io.opendps.core.sas.SasVerifier;
+import io.opendps.core.service.AccessPolicy;
+import io.opendps.core.service.ServiceAuthorizer;
+import io.opendps.core.service.ServiceIdentity;
+import io.opendps.core.store.RegistrationStore;
+import io.opendps.core.store.jdbc.DatabaseOptions;
+import io.opendps.core.store.jdbc.JdbcDatabase;
+import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcRegistrationStore;
+import io.opendps.core.store.jdbc.JdbcSettingsStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running OpenDPS server: the embedded HiveMQ broker with the DPS extension on the device port, the HTTPS
+ * service API, the store, and the identity (ID scope, owner policy, TLS material) kept in the data directory.
+ *
+ * <p>{@link #start} returns when every listener is bound; {@link #close} stops everything it started. The
+ * HiveMQ extension API is static, so one server per JVM at a time.
+ */
+public final class OpenDpsServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenDpsServer.class);
+    private static final Duration OPERATION_TTL = Duration.ofHours(1);
+
+    private final ServiceInfo info;
+    private final EnrollmentService enrollments;
+    private final RegistrationStore registrations;
+    private final Deque<AutoCloseable> resources;
+
+    private OpenDpsServer(ServiceInfo info, EnrollmentService enrollments, RegistrationStore registrations,
+            Deque<AutoCloseable> resources) {
+        this.info = info;
+        this.enrollments = enrollments;
+        this.registrations = registrations;
+        this.resources = resources;
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @throws PortUnavailableException when a listener port is taken
+     * @throws io.opendps.core.store.StoreException when the database cannot be opened
+     */
+    public static OpenDpsServer start(ServerOptions options) {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            return start(options, Clock.systemUTC(), resources);
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    private static OpenDpsServer start(ServerOptions options, Clock clock, Deque<AutoCloseable> resources) {
+        long started = System.nanoTime();
+        Path dataDir = options.dataDir().toAbsolutePath();
+        createDirectories(dataDir);
+        int mqttPort = choosePort(options.bindAddress(), options.mqttPort(), "device MQTT/TLS", "--mqtt-port");
+        int httpsPort = choosePort(options.bindAddress(), options.httpsPort(), "HTTPS", "--https-port");
+
+        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.hostNames(), clock);
+        JdbcDatabase db = JdbcDatabase.open(withPool(DatabaseOptions.h2File(dataDir.resolve("db")),
+                options.workerThreads()));
+        resources.push(db);
+        JdbcEnrollmentStore enrollmentStore = new JdbcEnrollmentStore(db);
+        JdbcRegistrationStore registrationStore = new JdbcRegistrationStore(db);
+        JdbcSettingsStore settings = new JdbcSettingsStore(db);
+        ServiceIdentity identity = ServiceIdentity.loadOrCreate(settings);
+
+        Allocator allocator = new Allocator(options.effectiveHubs().stream().map(LinkedHub::of).toList());
+        SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
+        Registrar registrar = new Registrar(identity.idScope(),
+                new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier), registrationStore, allocator,
+                clock);
+        EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator, clock);
+
+        ThreadPoolExecutor workers = workerPool(options);
+        resources.push(() -> shutdown(workers));
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+                named("opendps-scheduler", new AtomicInteger()));
+        resources.push(() -> shutdown(scheduler));
+        scheduler.scheduleWithFixedDelay(() -> purgeOperations(registrationStore, clock), 10, 10, TimeUnit.MINUTES);
+
+        startBroker(options, dataDir, mqttPort, tls, new DpsExtension(registrar, workers, scheduler,
+                options.replyDelay(), clock), resources);
+        ServiceApi api = new ServiceApi(enrollments,
+                new ServiceAuthorizer(settings, options.hostNames(), verifier), clock);
+        HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
+        resources.push(https);
+
+        ServiceInfo info = new ServiceInfo(identity.idScope(), tls.caCertificatePath(), options.hostNames().get(0),
+                mqttPort, options.hostNames().get(0), https.port(), connectionString(options, https.port(),
+                identity.owner()), options.effectiveHubs());
+        info.write(dataDir);
+        LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
+                info.httpsEndpoint(), info.hubs());
+        return new OpenDpsServer(info, enrollments, registrationStore, resources);
+    }
+
+    /** Endpoints, ID scope, CA and connection string of this server. */
+    public ServiceInfo info() {
+        return info;
+    }
+
+    /** Direct access to enrollment administration (the demo, tests). */
+    public EnrollmentService enrollments() {
+        return enrollments;
+    }
+
+    /** Direct access to registration records (tests). */
+    public RegistrationStore registrations() {
+        return registrations;
+    }
+
+    @Override
+    public void close() {
+        closeAll(resources);
+        LOG.info("OpenDPS stopped");
+    }
+
+    private static void startBroker(ServerOptions options, Path dataDir, int port, TlsMaterial tls,
+            DpsExtension extension, Deque<AutoCloseable> resources) {
+        Path brokerDir = dataDir.resolve("broker");
+        String password = randomPassword();
+        try {
+            Path keystore = tls.writePkcs12(brokerDir.resolve("keystore.p12"), password.toCharArray());
+            HiveMqConfig.write(brokerDir.resolve("conf"), options.bindAddress(), port, keystore, password);
+            Files.createDirectories(brokerDir.resolve("data"));
+            Files.createDirectories(brokerDir.resolve("extensions"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the broker folder " + brokerDir, e);
+        }
+        EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder()
+                .withConfigurationFolder(brokerDir.resolve("conf"))
+                .withDataFolder(brokerDir.resolve("data"))
+                .withExtensionsFolder(brokerDir.resolve("extensions"))
+                .withoutLoggingBootstrap()
+                .withEmbeddedExtension(EmbeddedExtension.builder()
+                        .withId("opendps-dps").withName("OpenDPS device provisioning").withVersion("0.1")
+                        .withAuthor("OpenDPS").withPriority(1000).withStartPriority(1000)
+                        .withExtensionMain(extension).build())
+                .build();
+        resources.push(hivemq);
+        try {
+            hivemq.start().join();
+        } catch (CompletionException e) {
+            throw new IllegalStateException("the MQTT broker failed to start: " + e.getCause().getMessage(), e);
+        }
+        if (!portInUse(options.bindAddress(), port)) {
+            throw new PortUnavailableException("the device MQTT/TLS listener did not bind " + options.bindAddress()
+                    + ":" + port + " (see the broker log above)", null);
+        }
+    }
+
+    private static HttpsServer startHttps(ServerOptions options, int port, TlsMaterial tls, ServiceApi api,
+            ThreadPoolExecutor workers) {
+        try {
+            return HttpsServer.start(new InetSocketAddress(options.bindAddress(), port),
+                    tls.nettyServerContext(ClientAuth.NONE), api, workers);
+        } catch (RuntimeException e) {
+            throw new PortUnavailableException("cannot listen for HTTPS on " + options.bindAddress() + ":" + port
+                    + ": " + e.getMessage() + "; choose another port with --https-port", e);
+        }
+    }
+
+    /** Checks that a port can be bound (0 picks a free one) so that a taken port is a one-line error. */
+    static int choosePort(String bindAddress, int port, String what, String flag) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(bindAddress, port));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            String hint = port < 1024 ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "";
+            throw new PortUnavailableException("cannot listen for " + what + " on " + bindAddress + ":" + port
+                    + ": " + e.getMessage() + hint + "; choose another port with " + flag, e);
+        }
+    }
+
+    private static boolean portInUse(String bindAddress, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(bindAddress, port));
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private static String connectionString(ServerOptions options, int httpsPort, AccessPolicy owner) {
+        String host = options.hostNames().get(0) + (httpsPort == ServerOptions.DPS_HTTPS_PORT ? "" : ":" + httpsPort);
+        return "HostName=" + host + ";SharedAccessKeyName=" + owner.keyName() + ";SharedAccessKey="
+                + owner.primaryKey();
+    }
+
+    private static DatabaseOptions withPool(DatabaseOptions db, int size) {
+        return new DatabaseOptions(db.jdbcUrl(), db.user(), db.password(), size);
+    }
+
+    private static ThreadPoolExecutor workerPool(ServerOptions options) {
+        return new ThreadPoolExecutor(options.workerThreads(), options.workerThreads(), 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(options.workerQueue()), named("opendps-worker", new AtomicInteger()),
+                new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix, AtomicInteger counter) {
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static void purgeOperations(RegistrationStore store, Clock clock) {
+        try {
+            int n = store.purgeOperationsBefore(clock.instant().minus(OPERATION_TTL));
+            LOG.debug("purged {} registration operations older than {}", n, OPERATION_TTL);
+        } catch (RuntimeException e) {
+            LOG.warn("purging old registration operations failed", e);
+        }
+    }
+
+    private static String randomPassword() {
+        byte[] b = new byte[18];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b) + Base64.getUrlEncoder().withoutPadding().encodeToString(b).length();
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + dir, e);
+        }
+    }
+
+    private static void shutdown(java.util.concurrent.ExecutorService executor) throws InterruptedException {
+        executor.shutdown();
+        if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+            executor.shutdownNow();
+        }
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            AutoCloseable r = resources.pop();
+            try {
+                r.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn("error while stopping {}", r.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}

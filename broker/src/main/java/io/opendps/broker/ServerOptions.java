@@ -1,0 +1,79 @@
+package io.opendps.broker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How to run a server. Validated on construction; defaults are those of {@code ./opendps serve}.
+ *
+ * @param dataDir where the ID scope, keys, TLS material and the H2 database live (created on first start)
+ * @param hostNames names devices and clients use for this server; the first is the service's host name (the
+ *     service SAS audience and the connection string's {@code HostName}); all go into the server certificate
+ * @param bindAddress the address the listeners bind
+ * @param mqttPort device MQTT over TLS (DPS: 8883; 0 picks a free port)
+ * @param httpsPort service API over HTTPS (DPS: 443; 0 picks a free port)
+ * @param hubs linked hub host names; empty means one hub named after the first host name
+ * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies)
+ * @param workerThreads size of the worker pool (store and crypto work) and of the database pool
+ * @param workerQueue requests that may wait for a worker before devices get 429
+ */
+public record ServerOptions(Path dataDir, List<String> hostNames, String bindAddress, int mqttPort, int httpsPort,
+        List<String> hubs, Duration replyDelay, int workerThreads, int workerQueue) {
+
+    /** The DPS device port the Azure SDKs hard-code. */
+    public static final int DPS_MQTT_PORT = 8883;
+    /** The HTTPS port the Azure SDKs hard-code. */
+    public static final int DPS_HTTPS_PORT = 443;
+
+    public ServerOptions {
+        hostNames = List.copyOf(hostNames);
+        hubs = List.copyOf(hubs);
+        if (hostNames.isEmpty()) {
+            throw new IllegalArgumentException("at least one host name is required");
+        }
+        checkPort("MQTT", mqttPort);
+        checkPort("HTTPS", httpsPort);
+        if (workerThreads < 1 || workerQueue < 1) {
+            throw new IllegalArgumentException("workerThreads and workerQueue must be positive");
+        }
+        if (replyDelay.isNegative()) {
+            throw new IllegalArgumentException("replyDelay must not be negative");
+        }
+    }
+
+    /** The defaults of {@code ./opendps serve}: localhost, ports 8883 and 443 on all interfaces. */
+    public static ServerOptions defaults(Path dataDir) {
+        return new ServerOptions(dataDir, List.of("localhost"), "0.0.0.0", DPS_MQTT_PORT, DPS_HTTPS_PORT, List.of(),
+                Duration.ofMillis(100), 8, 10_000);
+    }
+
+    /** For tests: loopback only, free ephemeral ports, one hub {@code hub-1.opendps.local}. */
+    public static ServerOptions forTests(Path dataDir) {
+        return new ServerOptions(dataDir, List.of("localhost"), "127.0.0.1", 0, 0, List.of("hub-1.opendps.local"),
+                Duration.ofMillis(100), 4, 1_000);
+    }
+
+    /** The linked hubs in effect. */
+    public List<String> effectiveHubs() {
+        return hubs.isEmpty() ? List.of(hostNames.get(0)) : hubs;
+    }
+
+    /** A copy with other ports. */
+    public ServerOptions withPorts(int mqtt, int https) {
+        return new ServerOptions(dataDir, hostNames, bindAddress, mqtt, https, hubs, replyDelay, workerThreads,
+                workerQueue);
+    }
+
+    /** A copy with other hubs. */
+    public ServerOptions withHubs(List<String> value) {
+        return new ServerOptions(dataDir, hostNames, bindAddress, mqttPort, httpsPort, value, replyDelay,
+                workerThreads, workerQueue);
+    }
+
+    private static void checkPort(String what, int port) {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException(what + " port must be 0..65535, was " + port);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package io.opendps.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.enrollment.EnrollmentGroup;
+import io.opendps.core.enrollment.EnrollmentService;
+import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.enrollment.Page;
+import io.opendps.core.error.ErrorCode;
+import io.opendps.core.error.ProvisioningException;
+import io.opendps.core.json.Json;
+import io.opendps.core.service.AccessRight;
+import io.opendps.core.service.ServiceAuthorizer;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The service REST API ({@code dps-service-api.md}), the enrollment subset: individual enrollments and
+ * enrollment groups (PUT/GET/DELETE, attestation-mechanism read, query with paging). Paths and their segments
+ * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
+ * the operation requires. Creates and updates answer 200, deletes 204, errors carry the Azure error body.
+ *
+ * <p>Thread-safe. Synchronous: {@link #handle} does store work, so call it on a worker pool.
+ */
+public final class ServiceApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceApi.class);
+    private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
+
+    private final EnrollmentService enrollments;
+    private final ServiceAuthorizer authorizer;
+    private final Clock clock;
+
+    public ServiceApi(EnrollmentService enrollments, ServiceAuthorizer authorizer, Clock clock) {
+        this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
+        this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** Answers one request; never throws for bad input (it becomes an error response). */
+    public ApiResponse handle(ApiRequest request) {
+        try {
+            return route(request);
+        } catch (ProvisioningException e) {
+            return ApiResponse.error(e.code(), e.getMessage(), clock.instant());
+        } catch (RuntimeException e) {
+            LOG.warn("service API request failed [method: {}, path: /{}]", request.method(),
+                    String.join("/", request.segments()), e);
+            return ApiResponse.error(ErrorCode.INTERNAL_ERROR, "internal error", clock.instant());
+        }
+    }
+
+    private ApiResponse route(ApiRequest r) {
+        String collection = r.segmentLower(0);
+        boolean enrollment = collection.equals("enrollments");
+        boolean group = collection.equals("enrollmentgroups");
+        if (!enrollment && !group) {
+            throw new ProvisioningException(ErrorCode.NOT_FOUND, "no such resource: /%s",
+                    String.join("/", r.segments()));
+        }
+        requireApiVersion(r);
+        int n = r.segments().size();
+        if (n == 2 && r.segmentLower(1).equals("query") && r.method().equals("POST")) {
+            authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
+            return enrollment ? queryEnrollments(r) : queryGroups(r);
+        }
+        if (n == 3 && r.segmentLower(2).equals("attestationmechanism") && r.method().equals("POST")) {
+            authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
+            String id = r.segments().get(1);
+            return ApiResponse.json(200, enrollment ? enrollments.enrollmentAttestation(id)
+                    : enrollments.groupAttestation(id), Map.of());
+        }
+        if (n != 2) {
+            throw new ProvisioningException(ErrorCode.NOT_FOUND, "no such resource: /%s",
+                    String.join("/", r.segments()));
+        }
+        return enrollment ? enrollmentResource(r, r.segments().get(1)) : groupResource(r, r.segments().get(1));
+    }
+
+    private ApiResponse enrollmentResource(ApiRequest r, String id) {
+        switch (r.method()) {
+            case "GET" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
+                IndividualEnrollment e = enrollments.getEnrollment(id).orElseThrow(() -> new ProvisioningException(
+                        ErrorCode.ENROLLMENT_NOT_FOUND, "enrollment '%s' not found", id));
+                return withEtag(e, e.etag());
+            }
+            case "PUT" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
+                IndividualEnrollment stored = enrollments.putEnrollment(id, parse(r, IndividualEnrollment.class),
+                        r.header("If-Match"));
+                return withEtag(stored, stored.etag());
+            }
+            case "DELETE" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
+                enrollments.deleteEnrollment(id, r.header("If-Match"));
+                return ApiResponse.noContent();
+            }
+            default -> throw notAllowed(r);
+        }
+    }
+
+    private ApiResponse groupResource(ApiRequest r, String id) {
+        switch (r.method()) {
+            case "GET" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
+                EnrollmentGroup g = enrollments.getGroup(id).orElseThrow(() -> new ProvisioningException(
+                        ErrorCode.ENROLLMENT_GROUP_NOT_FOUND, "enrollment group '%s' not found", id));
+                return withEtag(g, g.etag());
+            }
+            case "PUT" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
+                EnrollmentGroup stored = enrollments.putGroup(id, parse(r, EnrollmentGroup.class),
+                        r.header("If-Match"));
+                return withEtag(stored, stored.etag());
+            }
+            case "DELETE" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
+                enrollments.deleteGroup(id, r.header("If-Match"));
+                return ApiResponse.noContent();
+            }
+            default -> throw notAllowed(r);
+        }
+    }
+
+    private ApiResponse queryEnrollments(ApiRequest r) {
+        Page<IndividualEnrollment> page = enrollments.listEnrollments(maxItems(r), r.header("x-ms-continuation"));
+        return queryResponse(page, "Enrollment", maxItems(r));
+    }
+
+    private ApiResponse queryGroups(ApiRequest r) {
+        Page<EnrollmentGroup> page = enrollments.listGroups(maxItems(r), r.header("x-ms-continuation"));
+        return queryResponse(page, "EnrollmentGroup", maxItems(r));
+    }
+
+    /**
+     * Every query is "select all in this collection" for now (the query text is accepted, not interpreted), as
+     * the reference recommends; {@code x-ms-continuation} is sent only when another page exists.
+     */
+    private static ApiResponse queryResponse(Page<?> page, String itemType, int requested) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("x-ms-item-type", itemType);
+        if (requested > 0) {
+            headers.put("x-ms-max-item-count", Integer.toString(requested));
+        }
+        if (page.continuation() != null) {
+            headers.put("x-ms-continuation", page.continuation());
+        }
+        return ApiResponse.json(200, page.items(), headers);
+    }
+
+    private static int maxItems(ApiRequest r) {
+        String v = r.header("x-ms-max-item-count");
+        if (v == null || v.isBlank()) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT,
+                    "x-ms-max-item-count must be a positive integer, got '%s'", v);
+        }
+    }
+
+    private static ApiResponse withEtag(Object body, @Nullable String etag) {
+        return ApiResponse.json(200, body, etag == null ? Map.of() : Map.of("ETag", etag));
+    }
+
+    private static <T> T parse(ApiRequest r, Class<T> type) {
+        if (r.body().length == 0) {
+            throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is empty; send the %s "
+                    + "as JSON", type.getSimpleName());
+        }
+        try {
+            JsonNode tree = Json.mapper().readTree(r.body());
+            if (tree == null || !tree.isObject()) {
+                throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body must be a JSON "
+                        + "object (%s)", type.getSimpleName());
+            }
+            return Json.mapper().treeToValue(tree, type);
+        } catch (IOException e) {
+            throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid %s: "
+                    + "%s", type.getSimpleName(), firstLine(e.getMessage()));
+        }
+    }
+
+    private static void requireApiVersion(ApiRequest r) {
+        String v = r.query().get("api-version");
+        if (v == null || v.isBlank()) {
+            throw new ProvisioningException(ErrorCode.INVALID_API_VERSION,
+                    "the api-version query parameter is required, e.g. ?api-version=2021-10-01");
+        }
+        if (!API_VERSION.matcher(v).matches()) {
+            throw new ProvisioningException(ErrorCode.INVALID_API_VERSION,
+                    "api-version '%s' is not a version like 2021-10-01 or 2021-11-01-preview", v);
+        }
+    }
+
+    private static ProvisioningException notAllowed(ApiRequest r) {
+        return new ProvisioningException(ErrorCode.METHOD_NOT_ALLOWED, "%s is not allowed on /%s", r.method(),
+                String.join("/", r.segments()));
+    }
+
+    private static String firstLine(@Nullable String text) {
+        if (text == null) {
+            return "unreadable JSON";
+        }
+        int nl = text.indexOf('\n');
+        return nl < 0 ? text : text.substring(0, nl);
+    }
+}

@@ -1,0 +1,110 @@
+package io.opendps.broker.http;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.opendps.core.error.ErrorCode;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Translates Netty HTTP requests to {@link ApiRequest}s, runs {@link ServiceApi} on the worker pool and writes
+ * the response on the channel's event loop. The last handler of the pipeline: logs unexpected exceptions with
+ * the connection and closes it; peer resets and TLS failures are not errors.
+ */
+final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceApiHandler.class);
+
+    private final ServiceApi api;
+    private final Executor pool;
+
+    ServiceApiHandler(ServiceApi api, Executor pool) {
+        this.api = api;
+        this.pool = pool;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+        boolean keepAlive = HttpUtil.isKeepAlive(msg);
+        ApiRequest request = toApiRequest(msg);
+        CompletableFuture<ApiResponse> response;
+        try {
+            response = CompletableFuture.supplyAsync(() -> api.handle(request), pool);
+        } catch (RejectedExecutionException e) {
+            ApiResponse busy = ApiResponse.error(ErrorCode.THROTTLED, "the server is busy; retry later", Instant.now());
+            Map<String, String> h = new HashMap<>(busy.headers());
+            h.put("Retry-After", "2");
+            response = CompletableFuture.completedFuture(new ApiResponse(busy.status(), h, busy.body()));
+        }
+        response.whenCompleteAsync((r, e) -> write(ctx, r, keepAlive), ctx.executor());
+    }
+
+    private static ApiRequest toApiRequest(FullHttpRequest msg) {
+        QueryStringDecoder decoder = new QueryStringDecoder(msg.uri());
+        List<String> segments = new ArrayList<>();
+        for (String s : decoder.path().split("/")) {
+            if (!s.isEmpty()) {
+                segments.add(QueryStringDecoder.decodeComponent(s));
+            }
+        }
+        Map<String, String> query = new HashMap<>();
+        decoder.parameters().forEach((k, v) -> query.put(k, v.isEmpty() ? "" : v.get(0)));
+        Map<String, String> headers = new HashMap<>();
+        msg.headers().forEach(h -> headers.putIfAbsent(h.getKey(), h.getValue()));
+        return new ApiRequest(msg.method().name(), segments, query, headers, ByteBufUtil.getBytes(msg.content()));
+    }
+
+    private static void write(ChannelHandlerContext ctx, ApiResponse r, boolean keepAlive) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
+        r.headers().forEach((k, v) -> response.headers().set(k, v));
+        HttpUtil.setContentLength(response, r.body().length);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var future = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            future.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
+            LOG.debug("https connection closed [remote: {}, reason: {}]", ctx.channel().remoteAddress(),
+                    cause.toString());
+        } else {
+            LOG.warn("https connection failed [remote: {}]", ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.broker.http;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,66 @@
+package io.opendps.broker.mqtt;
+
+import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
+import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts a CONNECT whose username is a DPS username and keeps its parts and the SAS (the password) for the
+ * registrar, which authenticates the device on its register request: that is how the cloud service behaves
+ * (a wrong key is a 401 answer to the register, the most informative path for every SDK). Only an
+ * unparseable username is refused at CONNECT, with CONNACK 5 ("not authorized"). No blocking work here.
+ */
+final class DpsAuthenticator implements SimpleAuthenticator {
+
+    static final String CONNECTION_TOKEN = "opendps.connection";
+    private static final Logger LOG = LoggerFactory.getLogger(DpsAuthenticator.class);
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
+
+    private final ConnectedDeviceRegistry registry;
+
+    DpsAuthenticator(ConnectedDeviceRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void onConnect(SimpleAuthInput input, SimpleAuthOutput output) {
+        String clientId = input.getClientInformation().getClientId();
+        String rawUsername = input.getConnectPacket().getUserName().orElse(null);
+        DpsUsername username;
+        try {
+            if (rawUsername == null) {
+                throw new IllegalArgumentException("no username; a DPS device connects with "
+                        + "'{idScope}/registrations/{registrationId}/api-version=...'");
+            }
+            username = DpsUsername.parse(rawUsername);
+        } catch (IllegalArgumentException e) {
+            AUDIT.info("mqtt connect refused [client-id: {}, reason: {}]", clientId, e.getMessage());
+            output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, e.getMessage());
+            return;
+        }
+        String token = UUID.randomUUID().toString();
+        input.getConnectionInformation().getConnectionAttributeStore().putAsString(CONNECTION_TOKEN, token);
+        registry.connected(clientId, new DeviceConnection(token, username,
+                password(input.getConnectPacket().getPassword().orElse(null))));
+        LOG.debug("device connected [client-id: {}, registration-id: {}, api-version: {}]", clientId,
+                username.registrationId(), username.apiVersion());
+        output.authenticateSuccessfully();
+    }
+
+    private static @Nullable String password(@Nullable ByteBuffer password) {
+        if (password == null) {
+            return null;
+        }
+        ByteBuffer copy = password.asReadOnlyBuffer();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

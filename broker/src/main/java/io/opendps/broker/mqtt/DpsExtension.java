@@ -1,0 +1,96 @@
+package io.opendps.broker.mqtt;
+
+import com.hivemq.extension.sdk.api.ExtensionMain;
+import com.hivemq.extension.sdk.api.events.client.ClientLifecycleEventListener;
+import com.hivemq.extension.sdk.api.events.client.parameters.AuthenticationSuccessfulInput;
+import com.hivemq.extension.sdk.api.events.client.parameters.ConnectionStartInput;
+import com.hivemq.extension.sdk.api.events.client.parameters.DisconnectEventInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
+import com.hivemq.extension.sdk.api.services.Services;
+import io.opendps.core.registration.Registrar;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The in-code HiveMQ extension that turns the broker into a DPS device endpoint: the authenticator, the
+ * subscription authorizer, the clean-session rule, the request interceptor and the reply path.
+ *
+ * <p>Every session is treated as clean (the CONNECT is rewritten to clean start with session expiry 0), so a
+ * client connecting with clean session false gets {@code sessionPresent=0} and never receives a reply that was
+ * meant for an earlier connection.
+ */
+public final class DpsExtension implements ExtensionMain {
+
+    private final Registrar registrar;
+    private final Executor workers;
+    private final ScheduledExecutorService scheduler;
+    private final Duration replyDelay;
+    private final Clock clock;
+    private final ConnectedDeviceRegistry registry = new ConnectedDeviceRegistry();
+
+    /**
+     * @param registrar decides requests
+     * @param workers bounded pool for store and crypto work; a rejected task is answered with 429
+     * @param scheduler schedules delayed replies (owned by the caller)
+     * @param replyDelay delay before each reply (about 100 ms; the Java SDK races on instant replies)
+     * @param clock time source
+     */
+    public DpsExtension(Registrar registrar, Executor workers, ScheduledExecutorService scheduler,
+            Duration replyDelay, Clock clock) {
+        this.registrar = registrar;
+        this.workers = workers;
+        this.scheduler = scheduler;
+        this.replyDelay = replyDelay;
+        this.clock = clock;
+    }
+
+    @Override
+    public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
+        ReplyPublisher replies = new ReplyPublisher(Services.publishService(), scheduler, registry, replyDelay);
+        DpsPublishInterceptor interceptor = new DpsPublishInterceptor(registry,
+                new DpsRequestHandler(registrar, workers, replies, clock));
+        DpsAuthenticator authenticator = new DpsAuthenticator(registry);
+        DpsSubscriptionAuthorizer authorizer = new DpsSubscriptionAuthorizer();
+        Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
+        Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
+        Services.interceptorRegistry().setConnectInboundInterceptorProvider(in -> (connect, out) -> {
+            out.getConnectPacket().setCleanStart(true);
+            out.getConnectPacket().setSessionExpiryInterval(0);
+        });
+        Services.initializerRegistry().setClientInitializer(
+                (in, context) -> context.addPublishInboundInterceptor(interceptor));
+        Services.eventRegistry().setClientLifecycleEventListener(in -> new Lifecycle());
+    }
+
+    @Override
+    public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
+        // Nothing to release: executors belong to the server that created this extension.
+    }
+
+    /** Number of live device connections (for metrics and tests). */
+    public int connectedDevices() {
+        return registry.size();
+    }
+
+    private final class Lifecycle implements ClientLifecycleEventListener {
+        @Override
+        public void onMqttConnectionStart(ConnectionStartInput input) {
+        }
+
+        @Override
+        public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {
+        }
+
+        @Override
+        public void onDisconnect(DisconnectEventInput input) {
+            input.getConnectionInformation().getConnectionAttributeStore()
+                    .getAsString(DpsAuthenticator.CONNECTION_TOKEN)
+                    .ifPresent(token -> registry.disconnected(input.getClientInformation().getClientId(), token));
+        }
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.allocation;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,241 @@
+package io.opendps.core.enrollment;
+
+import io.opendps.core.allocation.Allocator;
+import io.opendps.core.error.ErrorCode;
+import io.opendps.core.error.ProvisioningException;
+import io.opendps.core.store.DuplicateKeyException;
+import io.opendps.core.store.EditableEnrollmentStore;
+import io.opendps.core.store.Ids;
+import io.opendps.core.store.RegistrationStore;
+import io.opendps.core.store.StaleVersionException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enrollment administration with the cloud service's semantics: PUT creates or fully replaces (server-owned
+ * fields ignored on input), {@code If-Match} decides between create (absent → 409 if the id exists), replace
+ * ({@code *} or the current etag) and 412; keys are generated when omitted and returned only by writes and
+ * {@link #enrollmentAttestation}; GET and listings never show keys.
+ *
+ * <p>Thread-safe. Synchronous: calls the stores directly, so run it on a worker pool, not an event loop.
+ * Failures are {@link ProvisioningException}s carrying the status and error code.
+ */
+public final class EnrollmentService {
+
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
+    private static final int MAX_PAGE = 1000;
+
+    private final EditableEnrollmentStore store;
+    private final RegistrationStore registrations;
+    private final EnrollmentRules rules;
+    private final Clock clock;
+
+    public EnrollmentService(EditableEnrollmentStore store, RegistrationStore registrations, Allocator allocator,
+            Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.registrations = Objects.requireNonNull(registrations, "registrations");
+        this.rules = new EnrollmentRules(Objects.requireNonNull(allocator, "allocator"));
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** Creates or replaces an individual enrollment; returns it with its keys. */
+    public IndividualEnrollment putEnrollment(String registrationId, IndividualEnrollment body,
+            @Nullable String ifMatch) {
+        String id = EnrollmentRules.bodyId("registrationId", registrationId, body.registrationId());
+        rules.common(body.attestation(), body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
+                body.initialTwin());
+        EnrollmentRules.deviceId(body.deviceId());
+        Optional<IndividualEnrollment> existing = store.findEnrollment(id);
+        checkPrecondition(existing.map(IndividualEnrollment::etag), ifMatch, "enrollment", id,
+                ErrorCode.ENROLLMENT_EXISTS, ErrorCode.ENROLLMENT_PRECONDITION_FAILED);
+        Instant now = clock.instant();
+        String storedId = existing.map(IndividualEnrollment::registrationId).orElse(id);
+        IndividualEnrollment toStore = body
+                .withAttestation(EnrollmentRules.resolveKeys(Objects.requireNonNull(body.attestation()),
+                        existing.map(IndividualEnrollment::attestation).orElse(null)))
+                .withServerFields(storedId, Etags.newEnrollmentEtag(),
+                        existing.map(IndividualEnrollment::createdDateTimeUtc).orElse(now), now);
+        try {
+            if (existing.isPresent()) {
+                store.replaceEnrollment(toStore, Objects.requireNonNull(existing.get().etag()));
+            } else {
+                store.insertEnrollment(toStore);
+            }
+        } catch (DuplicateKeyException | StaleVersionException e) {
+            throw new ProvisioningException(ErrorCode.ENROLLMENT_PRECONDITION_FAILED,
+                    "enrollment '%s' was changed concurrently; read it again and retry", id);
+        }
+        AUDIT.info("enrollment {} [registration-id: {}]", existing.isPresent() ? "replaced" : "created", id);
+        return toStore;
+    }
+
+    /** The enrollment without keys, with the device's registration record when it has one. */
+    public Optional<IndividualEnrollment> getEnrollment(String registrationId) {
+        return store.findEnrollment(registrationId).map(e -> e.redacted()
+                .withRegistrationState(registrations.find(registrationId).orElse(null)));
+    }
+
+    /** The enrollment's attestation with its keys. */
+    public AttestationMechanism enrollmentAttestation(String registrationId) {
+        return store.findEnrollment(registrationId).map(IndividualEnrollment::attestation)
+                .orElseThrow(() -> enrollmentNotFound(registrationId));
+    }
+
+    /** Deletes the enrollment and its registration record; 404 when absent, 412 on an etag mismatch. */
+    public void deleteEnrollment(String registrationId, @Nullable String ifMatch) {
+        try {
+            if (!store.deleteEnrollment(registrationId, expectedEtag(ifMatch, store.findEnrollment(registrationId)
+                    .map(IndividualEnrollment::etag)))) {
+                throw enrollmentNotFound(registrationId);
+            }
+        } catch (StaleVersionException e) {
+            throw new ProvisioningException(ErrorCode.ENROLLMENT_PRECONDITION_FAILED,
+                    "If-Match does not match the current etag of enrollment '%s'", registrationId);
+        }
+        AUDIT.info("enrollment deleted [registration-id: {}]", registrationId);
+    }
+
+    /** A page of enrollments (no keys), ordered by id. */
+    public Page<IndividualEnrollment> listEnrollments(int pageSize, @Nullable String continuation) {
+        int size = pageSize(pageSize);
+        List<IndividualEnrollment> items = store.listEnrollments(afterKey(continuation), size + 1);
+        List<IndividualEnrollment> page = items.subList(0, Math.min(size, items.size())).stream()
+                .map(IndividualEnrollment::redacted).toList();
+        return new Page<>(page, items.size() > size
+                ? token(Objects.requireNonNull(page.get(page.size() - 1).registrationId())) : null);
+    }
+
+    /** Creates or replaces an enrollment group; returns it with its keys. */
+    public EnrollmentGroup putGroup(String groupId, EnrollmentGroup body, @Nullable String ifMatch) {
+        String id = EnrollmentRules.bodyId("enrollmentGroupId", groupId, body.enrollmentGroupId());
+        rules.common(body.attestation(), body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
+                body.initialTwin());
+        Optional<EnrollmentGroup> existing = store.findGroup(id);
+        checkPrecondition(existing.map(EnrollmentGroup::etag), ifMatch, "enrollment group", id,
+                ErrorCode.ENROLLMENT_GROUP_EXISTS, ErrorCode.ENROLLMENT_GROUP_PRECONDITION_FAILED);
+        Instant now = clock.instant();
+        String storedId = existing.map(EnrollmentGroup::enrollmentGroupId).orElse(id);
+        EnrollmentGroup toStore = body
+                .withAttestation(EnrollmentRules.resolveKeys(Objects.requireNonNull(body.attestation()),
+                        existing.map(EnrollmentGroup::attestation).orElse(null)))
+                .withServerFields(storedId, Etags.newEnrollmentEtag(),
+                        existing.map(EnrollmentGroup::createdDateTimeUtc).orElse(now), now);
+        try {
+            if (existing.isPresent()) {
+                store.replaceGroup(toStore, Objects.requireNonNull(existing.get().etag()));
+            } else {
+                store.insertGroup(toStore);
+            }
+        } catch (DuplicateKeyException | StaleVersionException e) {
+            throw new ProvisioningException(ErrorCode.ENROLLMENT_GROUP_PRECONDITION_FAILED,
+                    "enrollment group '%s' was changed concurrently; read it again and retry", id);
+        }
+        AUDIT.info("enrollment group {} [group-id: {}]", existing.isPresent() ? "replaced" : "created", id);
+        return toStore;
+    }
+
+    /** The group without keys. */
+    public Optional<EnrollmentGroup> getGroup(String groupId) {
+        return store.findGroup(groupId).map(EnrollmentGroup::redacted);
+    }
+
+    /** The group's attestation with its keys. */
+    public AttestationMechanism groupAttestation(String groupId) {
+        return store.findGroup(groupId).map(EnrollmentGroup::attestation)
+                .orElseThrow(() -> groupNotFound(groupId));
+    }
+
+    /** Deletes the group (its members' registration records stay); 404 when absent, 412 on a mismatch. */
+    public void deleteGroup(String groupId, @Nullable String ifMatch) {
+        try {
+            if (!store.deleteGroup(groupId, expectedEtag(ifMatch, store.findGroup(groupId)
+                    .map(EnrollmentGroup::etag)))) {
+                throw groupNotFound(groupId);
+            }
+        } catch (StaleVersionException e) {
+            throw new ProvisioningException(ErrorCode.ENROLLMENT_GROUP_PRECONDITION_FAILED,
+                    "If-Match does not match the current etag of enrollment group '%s'", groupId);
+        }
+        AUDIT.info("enrollment group deleted [group-id: {}]", groupId);
+    }
+
+    /** A page of groups (no keys), ordered by id. */
+    public Page<EnrollmentGroup> listGroups(int pageSize, @Nullable String continuation) {
+        int size = pageSize(pageSize);
+        List<EnrollmentGroup> items = store.listGroups(afterKey(continuation), size + 1);
+        List<EnrollmentGroup> page = items.subList(0, Math.min(size, items.size())).stream()
+                .map(EnrollmentGroup::redacted).toList();
+        return new Page<>(page, items.size() > size
+                ? token(Objects.requireNonNull(page.get(page.size() - 1).enrollmentGroupId())) : null);
+    }
+
+    private static void checkPrecondition(Optional<String> storedEtag, @Nullable String ifMatch,
+            String what, String id, ErrorCode exists, ErrorCode failed) {
+        if (ifMatch == null) {
+            if (storedEtag.isPresent()) {
+                throw new ProvisioningException(exists, "%s '%s' already exists; send If-Match with its etag "
+                        + "(or *) to replace it", what, id);
+            }
+            return;
+        }
+        if (Etags.isWildcard(ifMatch)) {
+            return;
+        }
+        String stored = storedEtag.orElse(null);
+        if (stored == null) {
+            throw new ProvisioningException(failed, "%s '%s' does not exist, so If-Match %s cannot match",
+                    what, id, ifMatch);
+        }
+        if (!Etags.matches(ifMatch, stored)) {
+            throw new ProvisioningException(failed, "If-Match %s does not match the current etag %s of %s '%s'",
+                    ifMatch, stored, what, id);
+        }
+    }
+
+    private static @Nullable String expectedEtag(@Nullable String ifMatch, Optional<String> stored) {
+        if (ifMatch == null || Etags.isWildcard(ifMatch)) {
+            return null;
+        }
+        // Compare leniently (quotes optional) here; the store then compares exactly against what it holds.
+        return stored.filter(s -> Etags.matches(ifMatch, s)).orElse(ifMatch);
+    }
+
+    private static int pageSize(int requested) {
+        if (requested <= 0) {
+            return 100;
+        }
+        return Math.min(requested, MAX_PAGE);
+    }
+
+    private static @Nullable String afterKey(@Nullable String continuation) {
+        if (continuation == null || continuation.isEmpty()) {
+            return null;
+        }
+        try {
+            return new String(Base64.getUrlDecoder().decode(continuation), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT,
+                    "x-ms-continuation '%s' is not a token this server issued", continuation);
+        }
+    }
+
+    private static String token(String id) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Ids.key(id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static ProvisioningException enrollmentNotFound(String id) {
+        return new ProvisioningException(ErrorCode.ENROLLMENT_NOT_FOUND, "enrollment '%s' not found", id);
+    }
+
+    private static ProvisioningException groupNotFound(String id) {
+        return new ProvisioningException(ErrorCode.ENROLLMENT_GROUP_NOT_FOUND, "enrollment group '%s' not found", id);
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.enrollment;
+
+import org.jspecify.annotations.NullMarked;

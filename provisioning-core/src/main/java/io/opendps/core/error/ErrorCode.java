@@ -1,0 +1,84 @@
+package io.opendps.core.error;
+
+/**
+ * The six-digit error codes OpenDPS sends: HTTP status × 1000 + a detail. Codes Azure is known to use keep
+ * Azure's value; the rest are our own choice inside the same HTTP class (see {@code dps-service-api.md} §12).
+ */
+public enum ErrorCode {
+    /** The request body is not valid JSON or not the expected shape. */
+    INVALID_REQUEST_BODY(400, 400001),
+    /** An argument (id, key, field value) is invalid. */
+    INVALID_ARGUMENT(400, 400004),
+    /** The registration id in the body does not match the one in the username or path. */
+    REGISTRATION_ID_MISMATCH(400, 400005),
+    /** {@code api-version} is missing or not a version this server serves. */
+    INVALID_API_VERSION(400, 400009),
+    /** Custom allocation failed (Azure's observed code). */
+    CUSTOM_ALLOCATION_FAILED(400, 400207),
+    /** No hub can be assigned (no candidate, or the configured one is not linked). */
+    HUB_NOT_SPECIFIED(400, 400208),
+    /** Bad, expired or missing credentials; unknown enrollment on the device path. Azure's observed code. */
+    UNAUTHORIZED(401, 401002),
+    /** Individual enrollment not found (Azure's observed code). */
+    ENROLLMENT_NOT_FOUND(404, 404201),
+    /** Registration record or registration operation not found. */
+    REGISTRATION_NOT_FOUND(404, 404202),
+    /** Enrollment group not found (Azure's observed code). */
+    ENROLLMENT_GROUP_NOT_FOUND(404, 404204),
+    /** The requested path or method does not exist. */
+    NOT_FOUND(404, 404000),
+    /** The method is not allowed on this resource. */
+    METHOD_NOT_ALLOWED(405, 405000),
+    /** An individual enrollment with this id exists and no If-Match was sent. */
+    ENROLLMENT_EXISTS(409, 409201),
+    /** An enrollment group with this id exists and no If-Match was sent. */
+    ENROLLMENT_GROUP_EXISTS(409, 409204),
+    /** If-Match does not match the stored individual enrollment. */
+    ENROLLMENT_PRECONDITION_FAILED(412, 412201),
+    /** If-Match does not match the stored registration record. */
+    REGISTRATION_PRECONDITION_FAILED(412, 412202),
+    /** If-Match does not match the stored enrollment group. */
+    ENROLLMENT_GROUP_PRECONDITION_FAILED(412, 412204),
+    /** The body is larger than the 96 KB message limit. */
+    PAYLOAD_TOO_LARGE(413, 413001),
+    /** The content type is not JSON. */
+    UNSUPPORTED_MEDIA_TYPE(415, 415001),
+    /** Too many requests in flight; retry after the given time. */
+    THROTTLED(429, 429001),
+    /** An unexpected server failure. */
+    INTERNAL_ERROR(500, 500000),
+    /** A dependency (database, executor) is unavailable; retryable. */
+    SERVICE_UNAVAILABLE(503, 503000);
+
+    private final int httpStatus;
+    private final int code;
+
+    ErrorCode(int httpStatus, int code) {
+        this.httpStatus = httpStatus;
+        this.code = code;
+    }
+
+    /** The HTTP status (also the MQTT response topic status). */
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The six-digit {@code errorCode}. */
+    public int code() {
+        return code;
+    }
+
+    /** The {@code x-ms-error-code} header text, e.g. {@code EnrollmentNotFound}. */
+    public String headerName() {
+        StringBuilder sb = new StringBuilder();
+        for (String part : name().split("_")) {
+            sb.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+        }
+        return sb.toString();
+    }
+
+    /** Whether a client may retry the same request later. */
+    public boolean isRetryable() {
+        return httpStatus == 429 || httpStatus >= 500;
+    }
+}

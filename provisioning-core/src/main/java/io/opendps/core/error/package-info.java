@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.error;
+
+import org.jspecify.annotations.NullMarked;

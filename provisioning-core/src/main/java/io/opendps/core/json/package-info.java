@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.json;
+
+import org.jspecify.annotations.NullMarked;

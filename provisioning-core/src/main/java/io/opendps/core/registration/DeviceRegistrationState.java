@@ -1,0 +1,40 @@
+package io.opendps.core.registration;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A device's registration record ({@code DeviceRegistrationResult} on the device path,
+ * {@code DeviceRegistrationState} on the service API; {@code dps-device-protocol.md} §3.3, {@code
+ * dps-service-api.md} §8). {@code payload}, when present, is a JSON object (the Java and Embedded C SDKs reject
+ * anything else).
+ */
+@JsonPropertyOrder({"registrationId", "createdDateTimeUtc", "assignedHub", "deviceId", "status", "substatus",
+    "errorCode", "errorMessage", "lastUpdatedDateTimeUtc", "etag", "symmetricKey", "payload"})
+public record DeviceRegistrationState(
+        String registrationId,
+        @Nullable Instant createdDateTimeUtc,
+        @Nullable String assignedHub,
+        @Nullable String deviceId,
+        RegistrationStatus status,
+        @Nullable Substatus substatus,
+        @Nullable Integer errorCode,
+        @Nullable String errorMessage,
+        @Nullable Instant lastUpdatedDateTimeUtc,
+        @Nullable String etag,
+        @Nullable GroupReference symmetricKey,
+        @Nullable JsonNode payload) {
+
+    /** The {@code registrationState} of a 202 poll answer: only the id and {@code assigning}. */
+    public static DeviceRegistrationState assigning(String registrationId) {
+        return new DeviceRegistrationState(registrationId, null, null, null, RegistrationStatus.ASSIGNING, null,
+                null, null, null, null, null, null);
+    }
+
+    /** The enrollment group the device registered through, if any. */
+    public @Nullable String enrollmentGroupId() {
+        return symmetricKey == null ? null : symmetricKey.enrollmentGroupId();
+    }
+}

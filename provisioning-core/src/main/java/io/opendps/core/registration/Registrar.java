@@ -1,0 +1,200 @@
+package io.opendps.core.registration;
+
+import io.opendps.core.allocation.Allocation;
+import io.opendps.core.allocation.Allocator;
+import io.opendps.core.enrollment.EnrollmentGroup;
+import io.opendps.core.enrollment.Etags;
+import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.error.ErrorCode;
+import io.opendps.core.json.Json;
+import io.opendps.core.store.RegistrationStore;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides device registrations: authenticates the device against the enrollments ({@link DeviceAuthenticator}),
+ * assigns a hub and a device id, persists the registration record and the operation, and answers polls.
+ *
+ * <p>A register is decided completely before its 202 is sent (the operation is stored terminal), so the first
+ * poll already gets 200; the operation model keeps {@code assigning} for allocation steps that will need remote
+ * calls in later issues. Re-registration of an assigned device is idempotent: same device id and hub, same
+ * {@code createdDateTimeUtc}, new operation, etag and {@code lastUpdatedDateTimeUtc}.
+ *
+ * <p>Thread-safe. Synchronous (store and crypto work): call it from a bounded worker pool, never from an
+ * event loop. Expected outcomes, including every refusal, are {@link RegistrationReply} values.
+ */
+public final class Registrar {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Registrar.class);
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String idScope;
+    private final DeviceAuthenticator authenticator;
+    private final RegistrationStore registrations;
+    private final Allocator allocator;
+    private final Clock clock;
+    private final String operationPrefix;
+
+    public Registrar(String idScope, DeviceAuthenticator authenticator, RegistrationStore registrations,
+            Allocator allocator, Clock clock) {
+        this.idScope = Objects.requireNonNull(idScope, "idScope");
+        this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+        this.registrations = Objects.requireNonNull(registrations, "registrations");
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        byte[] node = new byte[8];
+        RANDOM.nextBytes(node);
+        this.operationPrefix = "1." + HexFormat.of().formatHex(node) + ".";
+    }
+
+    /** Handles a register: 202 with a new operation id, or an error reply (400, 401). */
+    public RegistrationReply register(RegistrationRequest request) {
+        Instant now = clock.instant();
+        String trackingId = UUID.randomUUID().toString();
+        DeviceRegistration body;
+        try {
+            body = parseBody(request.body());
+        } catch (IOException e) {
+            return RegistrationReply.error(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid "
+                    + "registration: " + firstLine(e.getMessage()), trackingId, now);
+        }
+        String bodyId = body.registrationId();
+        if (bodyId == null || bodyId.isBlank()) {
+            return RegistrationReply.error(ErrorCode.INVALID_REQUEST_BODY,
+                    "the request body has no registrationId", trackingId, now);
+        }
+        if (!bodyId.equalsIgnoreCase(request.registrationId())) {
+            return RegistrationReply.error(ErrorCode.REGISTRATION_ID_MISMATCH, "the registrationId in the body ('"
+                    + bodyId + "') differs from the one the device connected with ('" + request.registrationId()
+                    + "')", trackingId, now);
+        }
+        DeviceAuthenticator.Result auth = authenticate(request.idScope(), request.registrationId(),
+                request.sasToken(), now);
+        if (auth instanceof DeviceAuthenticator.Rejected rejected) {
+            return unauthorized(request.registrationId(), rejected, trackingId, now);
+        }
+        DeviceAuthenticator.Matched match = (DeviceAuthenticator.Matched) auth;
+        String operationId = operationPrefix + UUID.randomUUID();
+        DeviceRegistrationState state = decide(request.registrationId(), match, now);
+        registrations.saveAttempt(state, new RegistrationOperation(operationId, request.registrationId(),
+                match.enrollment(), now, new RegistrationOperationStatus(operationId, state.status(), state)));
+        AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}]",
+                state.status().name().toLowerCase(java.util.Locale.ROOT), request.registrationId(),
+                match.enrollment().kind(), match.enrollment().id(), state.assignedHub(), state.deviceId());
+        return RegistrationReply.accepted(RegistrationOperationStatus.accepted(operationId));
+    }
+
+    /** Handles a poll: 200 with the terminal status, 202 while assigning, or an error (401, 404). */
+    public RegistrationReply operationStatus(OperationStatusRequest request) {
+        Instant now = clock.instant();
+        String trackingId = UUID.randomUUID().toString();
+        RegistrationOperation op = registrations.findOperation(request.operationId())
+                .filter(o -> o.registrationId().equalsIgnoreCase(request.registrationId()))
+                .orElse(null);
+        if (op == null) {
+            return RegistrationReply.error(ErrorCode.REGISTRATION_NOT_FOUND, "operation '" + request.operationId()
+                    + "' not found for registration '" + request.registrationId() + "'", trackingId, now);
+        }
+        DeviceAuthenticator.Result auth = authenticator.authenticateFor(op.enrollment(), request.registrationId(),
+                request.sasToken(), now);
+        if (auth instanceof DeviceAuthenticator.Rejected rejected) {
+            return unauthorized(request.registrationId(), rejected, trackingId, now);
+        }
+        RegistrationOperationStatus result = op.result();
+        if (result.status().terminal()) {
+            return RegistrationReply.done(result);
+        }
+        return RegistrationReply.accepted(new RegistrationOperationStatus(op.operationId(),
+                RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId())));
+    }
+
+    private DeviceAuthenticator.Result authenticate(String scope, String registrationId, @Nullable String sas,
+            Instant now) {
+        if (!idScope.equalsIgnoreCase(scope)) {
+            return new DeviceAuthenticator.Rejected(DeviceAuthenticator.Reason.UNKNOWN_ID_SCOPE,
+                    "ID scope '" + scope + "' is not served here");
+        }
+        return authenticator.authenticate(registrationId, sas, now);
+    }
+
+    private DeviceRegistrationState decide(String registrationId, DeviceAuthenticator.Matched match, Instant now) {
+        DeviceRegistrationState previous = registrations.find(registrationId).orElse(null);
+        Instant created = previous != null && previous.createdDateTimeUtc() != null
+                ? previous.createdDateTimeUtc() : now;
+        GroupReference attestation = match.enrollment().kind() == EnrollmentRef.Kind.GROUP
+                ? new GroupReference(match.enrollment().id()) : GroupReference.INDIVIDUAL;
+        String etag = Etags.newRegistrationEtag();
+        if (!match.enabled()) {
+            return new DeviceRegistrationState(registrationId, created,
+                    previous == null ? null : previous.assignedHub(), previous == null ? null : previous.deviceId(),
+                    RegistrationStatus.DISABLED, null, ErrorCode.UNAUTHORIZED.code(),
+                    (match.enrollment().kind() == EnrollmentRef.Kind.GROUP ? "Enrollment group" : "Enrollment")
+                            + " is disabled", now, etag, attestation, null);
+        }
+        if (previous != null && previous.status() == RegistrationStatus.ASSIGNED && previous.assignedHub() != null
+                && previous.deviceId() != null) {
+            return new DeviceRegistrationState(registrationId, created, previous.assignedHub(), previous.deviceId(),
+                    RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, attestation,
+                    previous.payload());
+        }
+        Allocation allocation = allocator.allocate(registrationId, staticHub(match));
+        if (allocation instanceof Allocation.Failed failed) {
+            LOG.debug("allocation failed [registration-id: {}, reason: {}]", registrationId, failed.message());
+            return new DeviceRegistrationState(registrationId, created, null, null, RegistrationStatus.FAILED, null,
+                    failed.code().code(), failed.message(), now, etag, attestation, null);
+        }
+        String hub = ((Allocation.Assigned) allocation).hub();
+        return new DeviceRegistrationState(registrationId, created, hub, deviceId(registrationId, match),
+                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, attestation, null);
+    }
+
+    private static @Nullable String staticHub(DeviceAuthenticator.Matched match) {
+        if (match.individual() != null) {
+            return match.individual().iotHubHostName() != null ? match.individual().iotHubHostName()
+                    : singleHub(match.individual().allocationPolicy(), match.individual().iotHubs());
+        }
+        EnrollmentGroup group = Objects.requireNonNull(match.group());
+        return group.iotHubHostName() != null ? group.iotHubHostName()
+                : singleHub(group.allocationPolicy(), group.iotHubs());
+    }
+
+    private static @Nullable String singleHub(@Nullable String policy, java.util.@Nullable List<String> hubs) {
+        return "static".equalsIgnoreCase(policy) && hubs != null && hubs.size() == 1 ? hubs.get(0) : null;
+    }
+
+    private static String deviceId(String registrationId, DeviceAuthenticator.Matched match) {
+        IndividualEnrollment individual = match.individual();
+        return individual != null && individual.deviceId() != null ? individual.deviceId() : registrationId;
+    }
+
+    private RegistrationReply unauthorized(String registrationId, DeviceAuthenticator.Rejected rejected,
+            String trackingId, Instant now) {
+        AUDIT.info("registration refused [registration-id: {}, reason: {}, tracking-id: {}]", registrationId,
+                rejected.reason(), trackingId);
+        return RegistrationReply.error(ErrorCode.UNAUTHORIZED, rejected.deviceMessage(), trackingId, now);
+    }
+
+    private static DeviceRegistration parseBody(byte[] body) throws IOException {
+        if (body.length == 0) {
+            throw new IOException("the body is empty; send {\"registrationId\":\"...\"}");
+        }
+        return Json.parse(body, DeviceRegistration.class);
+    }
+
+    private static String firstLine(@Nullable String text) {
+        if (text == null) {
+            return "unreadable JSON";
+        }
+        int nl = text.indexOf('\n');
+        return nl < 0 ? text : text.substring(0, nl);
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.registration;
+
+import org.jspecify.annotations.NullMarked;

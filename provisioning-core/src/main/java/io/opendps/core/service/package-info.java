@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.service;
+
+import org.jspecify.annotations.NullMarked;

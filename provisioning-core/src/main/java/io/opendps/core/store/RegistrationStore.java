@@ -1,0 +1,29 @@
+package io.opendps.core.store;
+
+import io.opendps.core.registration.DeviceRegistrationState;
+import io.opendps.core.registration.RegistrationOperation;
+import java.time.Instant;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Registration records and registration operations. Both live in the store so that any process sharing it can
+ * answer a poll, also after a restart. Thread-safe and synchronous.
+ */
+public interface RegistrationStore {
+
+    /** The record of this registration id (case-insensitive). */
+    Optional<DeviceRegistrationState> find(String registrationId);
+
+    /** Saves the record (insert or replace) and the operation of the attempt, in one transaction. */
+    void saveAttempt(DeviceRegistrationState state, RegistrationOperation operation);
+
+    /** Deletes the record; false when absent; {@link StaleVersionException} on an etag mismatch. */
+    boolean delete(String registrationId, @Nullable String expectedEtag);
+
+    /** The operation with this id. */
+    Optional<RegistrationOperation> findOperation(String operationId);
+
+    /** Removes operations created before {@code cutoff}; returns how many. */
+    int purgeOperationsBefore(Instant cutoff);
+}

@@ -1,0 +1,121 @@
+package io.opendps.core.store.jdbc;
+
+import io.opendps.core.registration.DeviceRegistrationState;
+import io.opendps.core.registration.RegistrationOperation;
+import io.opendps.core.store.Ids;
+import io.opendps.core.store.RegistrationStore;
+import io.opendps.core.store.StaleVersionException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/** Registration records and operations in JDBC tables. Thread-safe. */
+public final class JdbcRegistrationStore implements RegistrationStore {
+
+    private final JdbcDatabase db;
+
+    public JdbcRegistrationStore(JdbcDatabase db) {
+        this.db = Objects.requireNonNull(db, "db");
+    }
+
+    @Override
+    public Optional<DeviceRegistrationState> find(String registrationId) {
+        return db.inTransaction("reading registration [" + registrationId + "]", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT document FROM registration WHERE id_key = ?")) {
+                ps.setString(1, Ids.key(registrationId));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next()
+                            ? Optional.of(Documents.read(rs.getString(1), DeviceRegistrationState.class))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void saveAttempt(DeviceRegistrationState state, RegistrationOperation operation) {
+        db.inTransaction("saving registration [" + state.registrationId() + "]", c -> {
+            upsertRecord(c, state);
+            insertOperation(c, operation);
+            return null;
+        });
+    }
+
+    private static void upsertRecord(Connection c, DeviceRegistrationState state) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO registration (id_key, group_id_key, etag, document) KEY (id_key) VALUES (?, ?, ?, ?)")) {
+            String group = state.enrollmentGroupId();
+            ps.setString(1, Ids.key(state.registrationId()));
+            ps.setString(2, group == null ? null : Ids.key(group));
+            ps.setString(3, Objects.requireNonNull(state.etag(), "etag"));
+            ps.setString(4, Documents.write(state));
+            ps.executeUpdate();
+        }
+    }
+
+    private static void insertOperation(Connection c, RegistrationOperation op) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_operation "
+                + "(operation_id, registration_id_key, created_at, document) VALUES (?, ?, ?, ?)")) {
+            ps.setString(1, op.operationId());
+            ps.setString(2, Ids.key(op.registrationId()));
+            ps.setTimestamp(3, Timestamp.from(op.createdAt()));
+            ps.setString(4, Documents.write(op));
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public boolean delete(String registrationId, @Nullable String expectedEtag) {
+        return db.inTransaction("deleting registration [" + registrationId + "]", c -> {
+            String key = Ids.key(registrationId);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT etag FROM registration WHERE id_key = ? FOR UPDATE")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    if (expectedEtag != null && !expectedEtag.equals(rs.getString(1))) {
+                        throw new StaleVersionException(registrationId);
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM registration WHERE id_key = ?")) {
+                ps.setString(1, key);
+                return ps.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public Optional<RegistrationOperation> findOperation(String operationId) {
+        return db.inTransaction("reading operation", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT document FROM registration_operation WHERE operation_id = ?")) {
+                ps.setString(1, operationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next()
+                            ? Optional.of(Documents.read(rs.getString(1), RegistrationOperation.class))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public int purgeOperationsBefore(Instant cutoff) {
+        return db.inTransaction("purging operations", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM registration_operation WHERE created_at < ?")) {
+                ps.setTimestamp(1, Timestamp.from(cutoff));
+                return ps.executeUpdate();
+            }
+        });
+    }
+}

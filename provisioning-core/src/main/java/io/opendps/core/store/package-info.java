@@ -1,0 +1,4 @@
+@NullMarked
+package io.opendps.core.store;
+
+import org.jspecify.annotations.NullMarked;
