@@ -1,0 +1,82 @@
+package io.opendps.cli;
+
+import io.opendps.broker.OpenDpsServer;
+import io.opendps.broker.ServerOptions;
+import io.opendps.broker.ServiceInfo;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code opendps serve}: runs the server until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run the provisioning server: the device endpoint (MQTT over TLS) and the service API (HTTPS).",
+            "The first start in an empty data directory creates the ID scope, a private CA and server certificate, "
+                    + "the owner access policy and the database; later starts reuse them."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--data-dir", defaultValue = "${env:OPENDPS_DATA_DIR:-./opendps-data}",
+            description = "Data directory (default: ${DEFAULT-VALUE}; env OPENDPS_DATA_DIR).")
+    Path dataDir;
+
+    @Option(names = "--host", description = "A host name (or IP) devices and clients use for this server; "
+            + "repeatable. The first is the service host name. localhost, 127.0.0.1 and ::1 are always in the "
+            + "certificate. Default: localhost.")
+    List<String> hosts = new ArrayList<>();
+
+    @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--mqtt-port", defaultValue = "8883",
+            description = "Device MQTT/TLS port (default: ${DEFAULT-VALUE}, the port the Azure SDKs use).")
+    int mqttPort;
+
+    @Option(names = "--https-port", defaultValue = "443",
+            description = "Service API HTTPS port (default: ${DEFAULT-VALUE}, the port the Azure SDKs use).")
+    int httpsPort;
+
+    @Option(names = "--hub", description = "A linked IoT hub host name; repeatable. Default: the first host name.")
+    List<String> hubs = new ArrayList<>();
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerOptions defaults = ServerOptions.defaults(dataDir);
+        ServerOptions options = new ServerOptions(dataDir, hosts.isEmpty() ? defaults.hostNames() : hosts, bind,
+                mqttPort, httpsPort, hubs, Duration.ofMillis(100), defaults.workerThreads(), defaults.workerQueue());
+        OpenDpsServer server = OpenDpsServer.start(options);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "opendps-shutdown"));
+        printBanner(spec.commandLine().getOut(), server.info());
+        stopped.await();
+        return 0;
+    }
+
+    static void printBanner(PrintWriter out, ServiceInfo info) {
+        out.println("OpenDPS is running.");
+        out.println("  ID scope:          " + info.idScope());
+        out.println("  Device endpoint:   " + info.mqttEndpoint() + " (MQTT over TLS)");
+        out.println("  Service API:       " + info.httpsEndpoint());
+        out.println("  CA certificate:    " + info.caCertificate().toAbsolutePath() + "  (devices must trust it)");
+        out.println("  Linked hubs:       " + String.join(", ", info.hubs()));
+        out.println("  Service connection string:");
+        out.println("    " + info.serviceConnectionString());
+        out.println();
+        out.println("Provision a first device (in another terminal):");
+        out.println("  ./opendps enrollment create --registration-id my-device-01");
+        out.println("  ./opendps device provision --registration-id my-device-01 --symmetric-key <primaryKey>");
+        out.println("Press Ctrl+C to stop.");
+        out.flush();
+    }
+}

@@ -1,0 +1,286 @@
+package io.opendps.sim;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.json.Json;
+import io.opendps.core.sas.DerivedKeys;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code device provision}: provisions one simulated device and prints the result like the Azure quickstart
+ * sample. Options default to the sample's environment variables; ID scope, CA certificate and MQTT port fall back to
+ * the server's {@code service.json}. Missing or invalid input is a usage error (exit code 2); a registration that
+ * does not end {@code assigned} exits with 1.
+ */
+@Command(
+        name = "provision",
+        description = {
+            "Provision one device with a symmetric key over MQTT/TLS, as the Azure IoT quickstart sample does: "
+                    + "connect, subscribe, register, poll until the registration is assigned, failed or disabled, "
+                    + "then print the assigned IoT hub and device id.",
+            "",
+            "Options default to the quickstart's environment variables. The ID scope, the CA certificate and the "
+                    + "MQTT port fall back to <data-dir>/service.json, which the OpenDPS server writes on start."
+        },
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:The device was assigned to an IoT hub.",
+            "1:Registration failed or was disabled, or the service could not be reached.",
+            "2:Invalid or missing options."
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  device provision --registration-id my-device-01 --symmetric-key KEY",
+            "  device provision --registration-id sensor-7 --group-key GROUP_KEY \\",
+            "    --payload '{\"modelId\":\"dtmi:com:example:Thermostat;1\"}'",
+            "  PROVISIONING_HOST=dps.example.com PROVISIONING_IDSCOPE=0ne00000001 \\",
+            "    PROVISIONING_REGISTRATION_ID=my-device-01 \\",
+            "    PROVISIONING_SYMMETRIC_KEY=KEY device provision"
+        })
+public final class ProvisionCommand implements Callable<Integer> {
+
+    private static final Duration WAIT_MARGIN = Duration.ofSeconds(10);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:PROVISIONING_HOST:-localhost}",
+            description = {"Host name of the provisioning service; the server certificate must name it.",
+                "Environment: PROVISIONING_HOST. Default: ${DEFAULT-VALUE}."})
+    private String host = "localhost";
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8883",
+            description = {"MQTT/TLS port. Default: the port of mqttEndpoint in <data-dir>/service.json if the "
+                + "file exists, else ${DEFAULT-VALUE}."})
+    private int port = SimulatedDeviceOptions.DEFAULT_PORT;
+
+    @Option(names = "--id-scope", paramLabel = "SCOPE", defaultValue = "${env:PROVISIONING_IDSCOPE}",
+            description = {"ID scope of the provisioning service, e.g. 0ne00000001.",
+                "Environment: PROVISIONING_IDSCOPE. Default: idScope from <data-dir>/service.json."})
+    private @Nullable String idScope;
+
+    @Option(names = "--registration-id", paramLabel = "ID", defaultValue = "${env:PROVISIONING_REGISTRATION_ID}",
+            description = {"Registration id of the device (also its MQTT client id). Required.",
+                "Environment: PROVISIONING_REGISTRATION_ID."})
+    private @Nullable String registrationId;
+
+    @Option(names = "--symmetric-key", paramLabel = "KEY", defaultValue = "${env:PROVISIONING_SYMMETRIC_KEY}",
+            description = {"Device key, base64: the key of an individual enrollment, or a key already derived from "
+                + "a group key. Required unless --group-key is given.",
+                "Environment: PROVISIONING_SYMMETRIC_KEY."})
+    private @Nullable String symmetricKey;
+
+    @Option(names = "--group-key", paramLabel = "KEY",
+            description = {"Enrollment group key, base64: the device key is derived from it and the registration "
+                + "id (HMAC-SHA256). Replaces --symmetric-key."})
+    private @Nullable String groupKey;
+
+    @Option(names = "--ca", paramLabel = "PEM",
+            description = {"PEM file with the CA certificate(s) to trust for the server certificate.",
+                "Default: caCertificate from <data-dir>/service.json, else the JVM's default trust store."})
+    private @Nullable Path ca;
+
+    @Option(names = "--payload", paramLabel = "JSON",
+            description = {"Custom allocation payload sent with the register request, as JSON text, "
+                + "e.g. '{\"modelId\":\"dtmi:com:example:Thermostat;1\"}'."})
+    private @Nullable String payload;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = {"Give up after this many seconds. Default: ${DEFAULT-VALUE}."})
+    private int timeoutSeconds = 60;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:OPENDPS_DATA_DIR:-./opendps-data}",
+            description = {"Data directory of the local OpenDPS server, read for service.json when the ID scope, "
+                + "CA certificate or port are not given. Environment: OPENDPS_DATA_DIR. Default: ./opendps-data."})
+    private Path dataDir = Path.of("./opendps-data");
+
+    @Option(names = "--json",
+            description = {"Print the final answer of the service (registration result or error body) as JSON, "
+                + "exactly as received, instead of text."})
+    private boolean json;
+
+    /**
+     * The effective settings after defaults, environment and service.json.
+     *
+     * @param host the service host
+     * @param port the MQTT/TLS port
+     * @param idScope the ID scope
+     * @param registrationId the registration id
+     * @param deviceKey the device key, base64 (derived when a group key was given)
+     * @param payload the custom payload, or {@code null}
+     * @param ca the CA file to trust, or {@code null} for the JVM default trust store
+     * @param timeout the overall timeout
+     */
+    record Settings(String host, int port, String idScope, String registrationId, String deviceKey,
+            @Nullable JsonNode payload, @Nullable Path ca, Duration timeout) {
+
+        SimulatedDeviceOptions toOptions(@Nullable TrustManagerFactory trust) {
+            return new SimulatedDeviceOptions(host, port, idScope, registrationId, deviceKey, payload, trust,
+                    timeout);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        Settings settings = resolve();
+        SimulatedDeviceOptions options = settings.toOptions(loadTrust(settings.ca()));
+        PrintWriter out = spec.commandLine().getOut();
+        if (!json) {
+            out.printf("Provisioning device %s with %s (ID scope %s)%n", settings.registrationId(),
+                    options.endpoint(), settings.idScope());
+            out.println("Waiting for the provisioning service to register the device...");
+            out.flush();
+        }
+        return OutcomePrinter.print(run(options), out, spec.commandLine().getErr(), json);
+    }
+
+    /**
+     * Resolves the options into settings.
+     *
+     * @throws ParameterException for missing or invalid input, naming the option and its environment variable
+     */
+    Settings resolve() {
+        String id = required(registrationId, "Missing registration id: pass --registration-id or set "
+                + "PROVISIONING_REGISTRATION_ID");
+        String key = deviceKey(id);
+        JsonNode body = parsePayload();
+        Duration timeout = timeout();
+        Optional<ServiceFile> service = blank(idScope) || ca == null || !portGiven()
+                ? readServiceFile()
+                : Optional.empty();
+        String scope = blank(idScope)
+                ? service.map(ServiceFile::idScope).filter(s -> !s.isBlank()).orElseThrow(this::missingIdScope)
+                : idScope;
+        int effectivePort = portGiven() ? port : service.stream()
+                .flatMapToInt(s -> s.mqttPort().stream()).findFirst().orElse(port);
+        Path caFile = ca != null ? ca : service.flatMap(s -> s.caCertificatePath(dataDir)).orElse(null);
+        return new Settings(host, effectivePort, scope, id, key, body, caFile, timeout);
+    }
+
+    private String deviceKey(String id) {
+        if (groupKey != null && spec.commandLine().getParseResult().hasMatchedOption("--symmetric-key")) {
+            throw usage("--symmetric-key and --group-key are mutually exclusive: give the device key, or the "
+                    + "group key to derive it from");
+        }
+        if (groupKey != null) {
+            try {
+                return DerivedKeys.deriveBase64(groupKey, id);
+            } catch (IllegalArgumentException e) {
+                throw usage("Invalid --group-key: " + e.getMessage());
+            }
+        }
+        String key = required(symmetricKey, "Missing device key: pass --symmetric-key (or set "
+                + "PROVISIONING_SYMMETRIC_KEY), or --group-key to derive it from an enrollment group key");
+        try {
+            if (Base64.getDecoder().decode(key).length > 0) {
+                return key;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw usage("Invalid --symmetric-key (or PROVISIONING_SYMMETRIC_KEY): not base64 (standard alphabet)");
+    }
+
+    private @Nullable JsonNode parsePayload() {
+        if (payload == null) {
+            return null;
+        }
+        try {
+            JsonNode node = Json.mapper().readTree(payload);
+            if (node == null || node.isMissingNode()) {
+                throw usage("Invalid --payload: empty; give JSON text such as '{\"a\":1}'");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw usage("Invalid --payload: not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private Duration timeout() {
+        if (timeoutSeconds < 1) {
+            throw usage("Invalid --timeout: must be at least 1 second, was " + timeoutSeconds);
+        }
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    private Optional<ServiceFile> readServiceFile() {
+        try {
+            return ServiceFile.read(dataDir);
+        } catch (IOException e) {
+            throw usage("Cannot read " + dataDir.resolve(ServiceFile.FILE_NAME) + " (see --data-dir): "
+                    + e.getMessage());
+        }
+    }
+
+    private @Nullable TrustManagerFactory loadTrust(@Nullable Path caFile) {
+        if (caFile == null) {
+            return null;
+        }
+        try {
+            return TrustMaterial.fromPem(caFile);
+        } catch (IOException | GeneralSecurityException e) {
+            throw usage("Cannot load the CA certificate " + caFile + " (see --ca): " + e.getMessage());
+        }
+    }
+
+    private ProvisioningOutcome run(SimulatedDeviceOptions options) {
+        try (SimulatorRuntime runtime = SimulatorRuntime.create(1, 1)) {
+            return new SimulatedDevice(options, runtime).provision()
+                    .get(options.timeout().plus(WAIT_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return abandoned(options, "interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            return abandoned(options, "the simulated device did not finish: " + e);
+        }
+    }
+
+    private static ProvisioningOutcome abandoned(SimulatedDeviceOptions options, String reason) {
+        return ProvisioningOutcome.transportFailure(options.registrationId(), reason,
+                new ProvisioningOutcome.Timings(null, null, null, Duration.ZERO));
+    }
+
+    private ParameterException missingIdScope() {
+        return usage("Missing ID scope: pass --id-scope or set PROVISIONING_IDSCOPE (no idScope found in "
+                + dataDir.resolve(ServiceFile.FILE_NAME) + ", see --data-dir)");
+    }
+
+    private boolean portGiven() {
+        return spec.commandLine().getParseResult().hasMatchedOption("--port");
+    }
+
+    private String required(@Nullable String value, String message) {
+        if (blank(value)) {
+            throw usage(message);
+        }
+        return value;
+    }
+
+    private static boolean blank(@Nullable String value) {
+        return value == null || value.isBlank();
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}
