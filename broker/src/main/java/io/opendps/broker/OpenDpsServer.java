@@ -32,7 +32,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Base64;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -254,10 +253,11 @@ public final class OpenDpsServer implements AutoCloseable {
         }
     }
 
+    /** A fresh keystore password for each start: the keystore is rewritten from the PEM files every time. */
     private static String randomPassword() {
         byte[] b = new byte[18];
         new SecureRandom().nextBytes(b);
-        return HexFormat.of().formatHex(b) + Base64.getUrlEncoder().withoutPadding().encodeToString(b).length();
+        return HexFormat.of().formatHex(b);
     }
 
     private static void createDirectories(Path dir) {
