@@ -7,7 +7,8 @@ import java.nio.file.Path;
 
 /**
  * Writes the embedded HiveMQ's {@code config.xml}: one TLS listener (TLS 1.3 and 1.2, client certificates
- * optional), QoS capped at 1 (a QoS 2 subscription is granted QoS 1), no retained messages, in-memory
+ * optional), publish QoS capped at 1 (the SUBACK QoS cap is the DPS extension's job: {@code max-qos} does not
+ * lower a granted QoS 2), no retained messages, in-memory
  * persistence (DPS state lives in our store, not in broker sessions) and no usage statistics (no calls home).
  */
 final class HiveMqConfig {

@@ -18,7 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The in-code HiveMQ extension that turns the broker into a DPS device endpoint: the authenticator, the
- * subscription authorizer, the clean-session rule, the request interceptor and the reply path.
+ * subscription authorizer and QoS cap, the clean-session rule, the request interceptor and the reply path.
  *
  * <p>Every session is treated as clean (the CONNECT is rewritten to clean start with session expiry 0), so a
  * client connecting with clean session false gets {@code sessionPresent=0} and never receives a reply that was
@@ -56,6 +56,7 @@ public final class DpsExtension implements ExtensionMain {
                 new DpsRequestHandler(registrar, workers, replies, clock));
         DpsAuthenticator authenticator = new DpsAuthenticator(registry);
         DpsSubscriptionAuthorizer authorizer = new DpsSubscriptionAuthorizer();
+        DpsSubscribeInterceptor capQos = new DpsSubscribeInterceptor();
         Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
         Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
         Services.interceptorRegistry().setConnectInboundInterceptorProvider(in -> (connect, out) -> {
@@ -63,7 +64,10 @@ public final class DpsExtension implements ExtensionMain {
             out.getConnectPacket().setSessionExpiryInterval(0);
         });
         Services.initializerRegistry().setClientInitializer(
-                (in, context) -> context.addPublishInboundInterceptor(interceptor));
+                (in, context) -> {
+                    context.addPublishInboundInterceptor(interceptor);
+                    context.addSubscribeInboundInterceptor(capQos);
+                });
         Services.eventRegistry().setClientLifecycleEventListener(in -> new Lifecycle());
     }
 

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Devices may subscribe to {@code $dps/registrations/res/#} and nothing else (SUBACK 0x80 for any other
- * filter). The granted QoS is capped at 1 by the broker configuration, so a QoS 2 request gets 0x01.
+ * filter). The granted QoS is capped at 1 by {@link DpsSubscribeInterceptor}, so a QoS 2 request gets 0x01.
  */
 final class DpsSubscriptionAuthorizer implements SubscriptionAuthorizer {
 
