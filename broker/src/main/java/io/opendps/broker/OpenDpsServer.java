@@ -32,8 +32,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -118,7 +120,7 @@ public final class OpenDpsServer implements AutoCloseable {
         startBroker(options, dataDir, mqttPort, tls, new DpsExtension(registrar, workers, scheduler,
                 options.replyDelay(), clock), resources);
         ServiceApi api = new ServiceApi(enrollments,
-                new ServiceAuthorizer(settings, options.hostNames(), verifier), clock);
+                new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
         resources.push(https);
 
@@ -218,6 +220,17 @@ public final class OpenDpsServer implements AutoCloseable {
         } catch (IOException e) {
             return true;
         }
+    }
+
+    /**
+     * The host names a service SAS may name in {@code sr}: each host name alone (the Java SDK's connection strings
+     * cannot carry a port) and with the HTTPS port, as in the connection string {@link #connectionString} prints
+     * when the port is not 443 (Node, the CLI and the C SDK sign {@code HostName} exactly as written).
+     */
+    static List<String> serviceAudiences(List<String> hostNames, int httpsPort) {
+        List<String> audiences = new ArrayList<>(hostNames);
+        hostNames.forEach(host -> audiences.add(host + ":" + httpsPort));
+        return audiences;
     }
 
     private static String connectionString(ServerOptions options, int httpsPort, AccessPolicy owner) {

@@ -8,7 +8,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -64,7 +63,7 @@ public final class HttpsServer implements AutoCloseable {
                                 .addLast(SSL, ssl.newHandler(ch.alloc()))
                                 .addLast(IDLE, new IdleStateHandler(0, 0, 120, TimeUnit.SECONDS))
                                 .addLast(HTTP, new HttpServerCodec())
-                                .addLast(AGGREGATOR, new HttpObjectAggregator(MAX_BODY))
+                                .addLast(AGGREGATOR, new ApiObjectAggregator(MAX_BODY))
                                 .addLast(API, new ServiceApiHandler(api, pool));
                     }
                 });

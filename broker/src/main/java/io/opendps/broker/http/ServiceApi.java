@@ -1,5 +1,6 @@
 package io.opendps.broker.http;
 
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.EnrollmentService;
@@ -70,7 +71,10 @@ public final class ServiceApi {
             authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
             return enrollment ? queryEnrollments(r) : queryGroups(r);
         }
-        if (n == 3 && r.segmentLower(2).equals("attestationmechanism") && r.method().equals("POST")) {
+        if (n == 3 && r.segmentLower(2).equals("attestationmechanism")) {
+            if (!r.method().equals("POST")) {
+                throw notAllowed(r);
+            }
             authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
             String id = r.segments().get(1);
             return ApiResponse.json(200, enrollment ? enrollments.enrollmentAttestation(id)
@@ -190,8 +194,24 @@ public final class ServiceApi {
             return Json.mapper().treeToValue(tree, type);
         } catch (IOException e) {
             throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid %s: "
-                    + "%s", type.getSimpleName(), firstLine(e.getMessage()));
+                    + "%s%s", type.getSimpleName(), fieldPath(e), firstLine(e.getMessage()));
         }
+    }
+
+    /** {@code "at 'attestation.type': "} for a mapping error, so the message names the offending JSON field. */
+    private static String fieldPath(IOException e) {
+        if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
+            return "";
+        }
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference ref : m.getPath()) {
+            if (ref.getFieldName() != null) {
+                path.append(path.length() == 0 ? "" : ".").append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                path.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return path.length() == 0 ? "" : "at '" + path + "': ";
     }
 
     private static void requireApiVersion(ApiRequest r) {

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Translates Netty HTTP requests to {@link ApiRequest}s, runs {@link ServiceApi} on the worker pool and writes
- * the response on the channel's event loop. The last handler of the pipeline: logs unexpected exceptions with
- * the connection and closes it; peer resets and TLS failures are not errors.
+ * the response on the channel's event loop. A request the HTTP decoder could not parse gets a 400 error body and
+ * the connection is closed. The last handler of the pipeline: logs unexpected exceptions with the connection and
+ * closes it; peer resets, clients leaving mid-request and TLS failures are not errors.
  */
 final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -46,6 +48,16 @@ final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+        if (!msg.decoderResult().isSuccess()) {
+            // The decoder discards the rest of the connection after a malformed request: answer, then close.
+            Throwable cause = msg.decoderResult().cause();
+            LOG.debug("malformed https request [remote: {}, reason: {}]", ctx.channel().remoteAddress(),
+                    String.valueOf(cause));
+            write(ctx, ApiResponse.error(ErrorCode.INVALID_ARGUMENT, "malformed HTTP request: "
+                    + (cause == null || cause.getMessage() == null ? "unreadable" : cause.getMessage()),
+                    Instant.now()), false);
+            return;
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(msg);
         ApiRequest request = toApiRequest(msg);
         CompletableFuture<ApiResponse> response;
@@ -75,16 +87,20 @@ final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         return new ApiRequest(msg.method().name(), segments, query, headers, ByteBufUtil.getBytes(msg.content()));
     }
 
-    private static void write(ChannelHandlerContext ctx, ApiResponse r, boolean keepAlive) {
+    /** Writes a response; closes the connection after it unless {@code keepAlive}. */
+    static void write(ChannelHandlerContext ctx, ApiResponse r, boolean keepAlive) {
+        var future = ctx.writeAndFlush(toNetty(r, keepAlive));
+        future.addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+    }
+
+    /** The Netty form of a response, with {@code Content-Length} and {@code Connection}. */
+    static FullHttpResponse toNetty(ApiResponse r, boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
         r.headers().forEach((k, v) -> response.headers().set(k, v));
-        HttpUtil.setContentLength(response, r.body().length);
+        HttpUtil.setContentLength(response, r.body().length); // Netty's encoder drops it again on a 204.
         HttpUtil.setKeepAlive(response, keepAlive);
-        var future = ctx.writeAndFlush(response);
-        if (!keepAlive) {
-            future.addListener(ChannelFutureListener.CLOSE);
-        }
+        return response;
     }
 
     @Override
@@ -98,7 +114,8 @@ final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
+        if (cause instanceof IOException || cause.getCause() instanceof SSLException
+                || cause instanceof PrematureChannelClosureException) {
             LOG.debug("https connection closed [remote: {}, reason: {}]", ctx.channel().remoteAddress(),
                     cause.toString());
         } else {

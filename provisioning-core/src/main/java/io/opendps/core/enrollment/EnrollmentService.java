@@ -103,12 +103,17 @@ public final class EnrollmentService {
         AUDIT.info("enrollment deleted [registration-id: {}]", registrationId);
     }
 
-    /** A page of enrollments (no keys), ordered by id. */
+    /**
+     * A page of enrollments, ordered by id, each shaped as {@link #getEnrollment} returns it: no keys, with the
+     * device's registration record when it has one.
+     */
     public Page<IndividualEnrollment> listEnrollments(int pageSize, @Nullable String continuation) {
         int size = pageSize(pageSize);
         List<IndividualEnrollment> items = store.listEnrollments(afterKey(continuation), size + 1);
         List<IndividualEnrollment> page = items.subList(0, Math.min(size, items.size())).stream()
-                .map(IndividualEnrollment::redacted).toList();
+                .map(e -> e.redacted().withRegistrationState(
+                        registrations.find(Objects.requireNonNull(e.registrationId())).orElse(null)))
+                .toList();
         return new Page<>(page, items.size() > size
                 ? token(Objects.requireNonNull(page.get(page.size() - 1).registrationId())) : null);
     }
