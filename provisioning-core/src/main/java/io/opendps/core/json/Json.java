@@ -1,6 +1,8 @@
 package io.opendps.core.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -12,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
@@ -21,7 +24,10 @@ import java.time.format.DateTimeParseException;
 
 /**
  * The one JSON configuration of OpenDPS: absent values are omitted, unknown input keys are ignored (every
- * Azure client tolerates extras and sends some), and {@link Instant}s use {@link AzureTimestamps}.
+ * Azure client tolerates extras and sends some), and {@link Instant}s use {@link AzureTimestamps}. An explicit
+ * {@code null} property reads as absent, also for {@link com.fasterxml.jackson.databind.JsonNode} fields (which
+ * would otherwise hold a {@code NullNode} and be written back as {@code "key":null}); nulls inside free-form
+ * trees such as {@code initialTwin} are kept verbatim.
  *
  * <p>The mappers are immutable after construction and thread-safe.
  */
@@ -32,6 +38,7 @@ public final class Json {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .defaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.SKIP))
             .addModule(new SimpleModule("azure-time")
                     .addSerializer(Instant.class, new InstantSerializer())
                     .addDeserializer(Instant.class, new InstantDeserializer()))
@@ -76,13 +83,18 @@ public final class Json {
     }
 
     /**
-     * Parses JSON into a type.
+     * Parses JSON into a type; never returns null.
      *
      * @throws JsonProcessingException with the parser's location and reason when the text is not valid for
-     *     {@code type}
+     *     {@code type}, including the document {@code null}
      */
     public static <T> T parse(byte[] json, Class<T> type) throws IOException {
-        return MAPPER.readValue(json, type);
+        T value = MAPPER.readValue(json, type);
+        if (value == null) {
+            throw MismatchedInputException.from((JsonParser) null, type,
+                    "the JSON is null where " + type.getSimpleName() + " was expected");
+        }
+        return value;
     }
 
     private static final class InstantSerializer extends JsonSerializer<Instant> {

@@ -93,10 +93,16 @@ public final class Registrar {
         return RegistrationReply.accepted(RegistrationOperationStatus.accepted(operationId));
     }
 
-    /** Handles a poll: 200 with the terminal status, 202 while assigning, or an error (401, 404). */
+    /**
+     * Handles a poll: 200 with the terminal status, 202 while assigning, or an error (401 for another ID scope or
+     * a credential that no longer verifies, 404 for an operation this device does not own).
+     */
     public RegistrationReply operationStatus(OperationStatusRequest request) {
         Instant now = clock.instant();
         String trackingId = UUID.randomUUID().toString();
+        if (!servesScope(request.idScope())) {
+            return unauthorized(request.registrationId(), unknownScope(request.idScope()), trackingId, now);
+        }
         RegistrationOperation op = registrations.findOperation(request.operationId())
                 .filter(o -> o.registrationId().equalsIgnoreCase(request.registrationId()))
                 .orElse(null);
@@ -119,11 +125,19 @@ public final class Registrar {
 
     private DeviceAuthenticator.Result authenticate(String scope, String registrationId, @Nullable String sas,
             Instant now) {
-        if (!idScope.equalsIgnoreCase(scope)) {
-            return new DeviceAuthenticator.Rejected(DeviceAuthenticator.Reason.UNKNOWN_ID_SCOPE,
-                    "ID scope '" + scope + "' is not served here");
+        if (!servesScope(scope)) {
+            return unknownScope(scope);
         }
         return authenticator.authenticate(registrationId, sas, now);
+    }
+
+    private boolean servesScope(String scope) {
+        return idScope.equalsIgnoreCase(scope);
+    }
+
+    private static DeviceAuthenticator.Rejected unknownScope(String scope) {
+        return new DeviceAuthenticator.Rejected(DeviceAuthenticator.Reason.UNKNOWN_ID_SCOPE,
+                "ID scope '" + scope + "' is not served here");
     }
 
     private DeviceRegistrationState decide(String registrationId, DeviceAuthenticator.Matched match, Instant now) {

@@ -47,8 +47,10 @@ public final class JdbcDatabase implements AutoCloseable {
                     + rootMessage(e), e);
         }
         try {
+            // Flyway holds one connection for its lock while it migrates over another, so it gets connections of
+            // its own: through the pool it would deadlock a pool of one (a single worker thread).
             Flyway.configure()
-                    .dataSource(ds)
+                    .dataSource(options.jdbcUrl(), options.user(), options.password())
                     .locations("classpath:db/migration/" + options.dialect())
                     .load()
                     .migrate();
