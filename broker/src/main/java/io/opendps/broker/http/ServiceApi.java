@@ -151,7 +151,7 @@ public final class ServiceApi {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("x-ms-item-type", itemType);
         if (requested > 0) {
-            headers.put("x-ms-max-item-count", Integer.toString(requested));
+            headers.put("x-ms-max-item-count", Integer.toString(Math.min(requested, EnrollmentService.MAX_PAGE)));
         }
         if (page.continuation() != null) {
             headers.put("x-ms-continuation", page.continuation());

@@ -2,6 +2,7 @@ package io.opendps.core.enrollment;
 
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.error.ErrorCode;
+import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.store.DuplicateKeyException;
 import io.opendps.core.store.EditableEnrollmentStore;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class EnrollmentService {
 
     private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
-    private static final int MAX_PAGE = 1000;
+    /** The largest page a query returns, whatever {@code x-ms-max-item-count} asks for. */
+    public static final int MAX_PAGE = 1000;
 
     private final EditableEnrollmentStore store;
     private final RegistrationStore registrations;
@@ -80,7 +82,8 @@ public final class EnrollmentService {
     /** The enrollment without keys, with the device's registration record when it has one. */
     public Optional<IndividualEnrollment> getEnrollment(String registrationId) {
         return store.findEnrollment(registrationId).map(e -> e.redacted()
-                .withRegistrationState(registrations.find(registrationId).orElse(null)));
+                .withRegistrationState(registrations.find(registrationId).map(DeviceRegistrationState::serviceView)
+                .orElse(null)));
     }
 
     /** The enrollment's attestation with its keys. */
@@ -112,7 +115,8 @@ public final class EnrollmentService {
         List<IndividualEnrollment> items = store.listEnrollments(afterKey(continuation), size + 1);
         List<IndividualEnrollment> page = items.subList(0, Math.min(size, items.size())).stream()
                 .map(e -> e.redacted().withRegistrationState(
-                        registrations.find(Objects.requireNonNull(e.registrationId())).orElse(null)))
+                        registrations.find(Objects.requireNonNull(e.registrationId()))
+                                .map(DeviceRegistrationState::serviceView).orElse(null)))
                 .toList();
         return new Page<>(page, items.size() > size
                 ? token(Objects.requireNonNull(page.get(page.size() - 1).registrationId())) : null);

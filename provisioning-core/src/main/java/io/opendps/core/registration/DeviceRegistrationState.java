@@ -33,6 +33,15 @@ public record DeviceRegistrationState(
                 null, null, null, null, null, null);
     }
 
+    /**
+     * The record as the service API shows it ({@code dps-service-api.md} §8): the device-side attestation
+     * sub-object ({@code symmetricKey}) is not part of the service view.
+     */
+    public DeviceRegistrationState serviceView() {
+        return new DeviceRegistrationState(registrationId, createdDateTimeUtc, assignedHub, deviceId, status,
+                substatus, errorCode, errorMessage, lastUpdatedDateTimeUtc, etag, null, payload);
+    }
+
     /** The enrollment group the device registered through, if any. */
     public @Nullable String enrollmentGroupId() {
         return symmetricKey == null ? null : symmetricKey.enrollmentGroupId();

@@ -107,6 +107,15 @@ class EnrollmentJsonTest {
     }
 
     @Test
+    void reprovisionPolicy_missingFlag_defaultsToTrue() throws IOException {
+        assertThat(parse("{\"updateHubAssignment\": false}", ReprovisionPolicy.class))
+                .isEqualTo(new ReprovisionPolicy(false, true));
+        assertThat(parse("{\"migrateDeviceData\": false}", ReprovisionPolicy.class))
+                .isEqualTo(new ReprovisionPolicy(true, false));
+        assertThat(parse("{}", ReprovisionPolicy.class)).isEqualTo(new ReprovisionPolicy(true, true));
+    }
+
+    @Test
     void createRequest_example_parsesEveryField() throws IOException {
         IndividualEnrollment e = parse(CREATE_REQUEST, IndividualEnrollment.class);
 

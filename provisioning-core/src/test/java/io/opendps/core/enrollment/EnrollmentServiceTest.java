@@ -539,8 +539,20 @@ class EnrollmentServiceTest {
 
         IndividualEnrollment got = service.getEnrollment("d1").orElseThrow();
 
-        assertThat(got.registrationState()).isEqualTo(registrations.find("d1").orElseThrow());
+        assertThat(got.registrationState()).isEqualTo(registrations.find("d1").orElseThrow().serviceView());
         assertThat(Json.toText(got)).contains("\"registrationState\":{\"registrationId\":\"d1\"");
+    }
+
+    @Test
+    void getEnrollment_registeredDevice_showsNoDeviceSideAttestation() {
+        service.putEnrollment("d1", plain("d1"), null);
+        saveRecord("d1", null);
+        assertThat(registrations.find("d1").orElseThrow().symmetricKey()).isNotNull();
+
+        IndividualEnrollment got = service.getEnrollment("d1").orElseThrow();
+
+        assertThat(got.registrationState().symmetricKey()).isNull();
+        assertThat(Json.toText(got.registrationState())).doesNotContain("symmetricKey");
     }
 
     // --- delete ---
