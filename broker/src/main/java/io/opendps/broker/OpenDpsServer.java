@@ -5,7 +5,9 @@ import com.hivemq.embedded.EmbeddedHiveMQ;
 import io.netty.handler.ssl.ClientAuth;
 import io.opendps.broker.http.HttpsServer;
 import io.opendps.broker.http.ServiceApi;
+import io.opendps.broker.mqtt.ConnectedDevice;
 import io.opendps.broker.mqtt.DpsExtension;
+import io.opendps.broker.tls.DeviceClientTrust;
 import io.opendps.broker.tls.TlsMaterial;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.allocation.LinkedHub;
@@ -36,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -51,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * service API, the store, and the identity (ID scope, owner policy, TLS material) kept in the data directory.
  *
  * <p>{@link #start} returns when every listener is bound; {@link #close} stops everything it started. The
- * HiveMQ extension API is static, so one server per JVM at a time.
+ * HiveMQ extension API is static, so one server per JVM at a time. Starting a server also installs
+ * {@link DeviceClientTrust} for the life of the JVM (the device listener's client-certificate trust; every other
+ * TLS use in the JVM keeps the default behaviour).
  */
 public final class OpenDpsServer implements AutoCloseable {
 
@@ -61,13 +66,15 @@ public final class OpenDpsServer implements AutoCloseable {
     private final ServiceInfo info;
     private final EnrollmentService enrollments;
     private final RegistrationStore registrations;
+    private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
     private OpenDpsServer(ServiceInfo info, EnrollmentService enrollments, RegistrationStore registrations,
-            Deque<AutoCloseable> resources) {
+            DpsExtension extension, Deque<AutoCloseable> resources) {
         this.info = info;
         this.enrollments = enrollments;
         this.registrations = registrations;
+        this.extension = extension;
         this.resources = resources;
     }
 
@@ -117,8 +124,8 @@ public final class OpenDpsServer implements AutoCloseable {
         resources.push(() -> shutdown(scheduler));
         scheduler.scheduleWithFixedDelay(() -> purgeOperations(registrationStore, clock), 10, 10, TimeUnit.MINUTES);
 
-        startBroker(options, dataDir, mqttPort, tls, new DpsExtension(registrar, workers, scheduler,
-                options.replyDelay(), clock), resources);
+        DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
+        startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
@@ -131,7 +138,7 @@ public final class OpenDpsServer implements AutoCloseable {
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(info, enrollments, registrationStore, resources);
+        return new OpenDpsServer(info, enrollments, registrationStore, extension, resources);
     }
 
     /** Endpoints, ID scope, CA and connection string of this server. */
@@ -149,6 +156,15 @@ public final class OpenDpsServer implements AutoCloseable {
         return registrations;
     }
 
+    /**
+     * The live device connection of an MQTT client id: registration id, whether a SAS token was sent, and the
+     * SHA-256 thumbprints of the certificate chain presented in the TLS handshake (leaf first). Read-only; for
+     * operators and tests.
+     */
+    public Optional<ConnectedDevice> connectedDevice(String clientId) {
+        return extension.connectedDevice(clientId);
+    }
+
     @Override
     public void close() {
         closeAll(resources);
@@ -159,9 +175,15 @@ public final class OpenDpsServer implements AutoCloseable {
             DpsExtension extension, Deque<AutoCloseable> resources) {
         Path brokerDir = dataDir.resolve("broker");
         String password = randomPassword();
+        // Before HiveMQ builds its TLS context: the device listener's trust store selects the permissive device
+        // trust (empty issuer list, any chain passes the handshake; see DeviceClientTrust and HiveMqConfig).
+        DeviceClientTrust.install();
         try {
             Path keystore = tls.writePkcs12(brokerDir.resolve("keystore.p12"), password.toCharArray());
-            HiveMqConfig.write(brokerDir.resolve("conf"), options.bindAddress(), port, keystore, password);
+            Path truststore = DeviceClientTrust.writeTruststore(brokerDir.resolve("device-truststore.p12"),
+                    password.toCharArray(), tls.caCertificate());
+            HiveMqConfig.write(brokerDir.resolve("conf"), options.bindAddress(), port, keystore, truststore,
+                    password);
             Files.createDirectories(brokerDir.resolve("data"));
             Files.createDirectories(brokerDir.resolve("extensions"));
         } catch (IOException e) {

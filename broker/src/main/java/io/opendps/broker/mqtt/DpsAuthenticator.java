@@ -3,9 +3,15 @@ package io.opendps.broker.mqtt;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
 import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
+import com.hivemq.extension.sdk.api.client.parameter.ClientTlsInformation;
+import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -16,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * registrar, which authenticates the device on its register request: that is how the cloud service behaves
  * (a wrong key is a 401 answer to the register, the most informative path for every SDK). Only an
  * unparseable username is refused at CONNECT, with CONNACK 5 ("not authorized"). No blocking work here.
+ *
+ * <p>This is also the one place that reads the TLS facts: the client certificate chain the device presented (leaf
+ * first; X.509 devices send a username and no password) is captured here into the {@link DeviceConnection}. The
+ * handshake let any chain through and only proved possession of the leaf's key; the registrar validates the chain.
  */
 final class DpsAuthenticator implements SimpleAuthenticator {
 
@@ -47,11 +57,23 @@ final class DpsAuthenticator implements SimpleAuthenticator {
         }
         String token = UUID.randomUUID().toString();
         input.getConnectionInformation().getConnectionAttributeStore().putAsString(CONNECTION_TOKEN, token);
-        registry.connected(clientId, new DeviceConnection(token, username,
-                password(input.getConnectPacket().getPassword().orElse(null))));
-        LOG.debug("device connected [client-id: {}, registration-id: {}, api-version: {}]", clientId,
-                username.registrationId(), username.apiVersion());
+        DeviceConnection connection = new DeviceConnection(token, username,
+                password(input.getConnectPacket().getPassword().orElse(null)),
+                clientCertificates(input.getConnectionInformation()));
+        registry.connected(clientId, connection);
+        LOG.debug("device connected [client-id: {}, api-version: {}, connection: {}]", clientId,
+                username.apiVersion(), connection);
         output.authenticateSuccessfully();
+    }
+
+    /** The chain presented in the TLS handshake, leaf first; empty when the device sent no certificate. */
+    static List<X509Certificate> clientCertificates(ConnectionInformation connection) {
+        Optional<ClientTlsInformation> tls = connection.getClientTlsInformation();
+        Optional<X509Certificate[]> chain = tls.flatMap(ClientTlsInformation::getClientCertificateChain);
+        if (chain.isPresent() && chain.get().length > 0) {
+            return List.copyOf(Arrays.asList(chain.get()));
+        }
+        return tls.flatMap(ClientTlsInformation::getClientCertificate).map(List::of).orElse(List.of());
     }
 
     private static @Nullable String password(@Nullable ByteBuffer password) {

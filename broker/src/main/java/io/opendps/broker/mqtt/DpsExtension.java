@@ -13,6 +13,7 @@ import com.hivemq.extension.sdk.api.services.Services;
 import io.opendps.core.registration.Registrar;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -79,6 +80,14 @@ public final class DpsExtension implements ExtensionMain {
     /** Number of live device connections (for metrics and tests). */
     public int connectedDevices() {
         return registry.size();
+    }
+
+    /**
+     * The live connection of an MQTT client id, as captured at CONNECT (registration id, whether a SAS token was
+     * sent, thumbprints of the presented certificate chain), or empty if the client is not connected. Read-only.
+     */
+    public Optional<ConnectedDevice> connectedDevice(String clientId) {
+        return registry.find(clientId).map(c -> c.describe(clientId));
     }
 
     private final class Lifecycle implements ClientLifecycleEventListener {

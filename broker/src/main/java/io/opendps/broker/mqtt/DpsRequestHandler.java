@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands a device's register or poll to the {@link Registrar} on the bounded worker pool and sends exactly one
  * reply back to the requesting connection. A full pool answers 429 with retry-after; an infrastructure failure
- * answers 503. Never blocks the calling (HiveMQ) thread.
+ * answers 503. Every request carries the connection's client certificate chain (empty for SAS devices). Never blocks
+ * the calling (HiveMQ) thread.
  */
 final class DpsRequestHandler {
 
@@ -54,10 +55,10 @@ final class DpsRequestHandler {
         DpsUsername u = c.username();
         if (request instanceof DpsTopics.Poll poll) {
             return registrar.operationStatus(new OperationStatusRequest(u.idScope(), u.registrationId(),
-                    c.sasToken(), poll.operationId(), u.apiVersion()));
+                    c.sasToken(), poll.operationId(), u.apiVersion(), c.clientCertificates()));
         }
         return registrar.register(new RegistrationRequest(u.idScope(), u.registrationId(), c.sasToken(), payload,
-                u.apiVersion()));
+                u.apiVersion(), c.clientCertificates()));
     }
 
     private RegistrationReply failure(DeviceConnection connection, Throwable e) {

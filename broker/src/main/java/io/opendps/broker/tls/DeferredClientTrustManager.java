@@ -10,8 +10,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * A server-side trust manager that lets any non-empty client certificate chain through the TLS handshake, so that
  * the application can decide afterwards: devices present certificates from whatever CAs their enrollment groups name,
  * which the TLS layer cannot know. The handshake only proves that the client holds the leaf's private key; whoever
- * reads the peer chain from the session must validate it. It advertises no acceptable issuers, and refuses to be used
- * for checking servers. Stateless and thread-safe.
+ * reads the peer chain from the session must validate it. It advertises no acceptable issuers (an empty
+ * {@code certificate_authorities} list, so JDK clients offer their certificate whatever its CA), and refuses to be used
+ * for checking servers. Used by {@link TlsMaterial#nettyServerContext} and, for HiveMQ's device listener, by
+ * {@link DeviceClientTrust}. Stateless and thread-safe.
  */
 final class DeferredClientTrustManager extends X509ExtendedTrustManager {
 
