@@ -7,13 +7,22 @@ import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCo
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /** Turns MQTT client exceptions into one-line reasons a person can act on. Stateless. */
 final class FailureMessages {
+
+    /** Alerts a server sends about the client's certificate (or its absence), as the JDK reports them. */
+    private static final Set<String> CLIENT_CERTIFICATE_ALERTS = Stream.of("bad_certificate", "certificate_unknown",
+            "unknown_ca", "certificate_required", "certificate_expired", "certificate_revoked",
+            "unsupported_certificate", "access_denied").map(alert -> "Received fatal alert: " + alert)
+            .collect(Collectors.toUnmodifiableSet());
 
     private FailureMessages() {
     }
@@ -37,6 +46,10 @@ final class FailureMessages {
 
     private static String describeCause(Throwable e) {
         Throwable tls = find(e, SSLException.class);
+        if (tls != null && CLIENT_CERTIFICATE_ALERTS.contains(message(tls))) {
+            return "TLS handshake failed: the server refused the client certificate (none sent, or not issued by a "
+                    + "CA the server trusts): " + message(tls);
+        }
         if (tls != null) {
             return "TLS handshake failed (is the CA trusted and does the certificate name the host?): "
                     + message(tls);

@@ -6,10 +6,13 @@ import io.opendps.core.json.Json;
 import io.opendps.core.sas.DerivedKeys;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.UnrecoverableKeyException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -32,9 +35,13 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "provision",
         description = {
-            "Provision one device with a symmetric key over MQTT/TLS, as the Azure IoT quickstart sample does: "
-                    + "connect, subscribe, register, poll until the registration is assigned, failed or disabled, "
-                    + "then print the assigned IoT hub and device id.",
+            "Provision one device with a symmetric key or an X.509 certificate over MQTT/TLS, as the Azure IoT "
+                    + "quickstart samples do: connect, subscribe, register, poll until the registration is assigned, "
+                    + "failed or disabled, then print the assigned IoT hub and device id.",
+            "",
+            "Symmetric key: the SAS token is the MQTT password. X.509 (--cert): the certificate chain is presented "
+                    + "in the TLS handshake, no MQTT password is sent, and the registration id defaults to the "
+                    + "certificate's subject CN.",
             "",
             "Options default to the quickstart's environment variables. The ID scope, the CA certificate and the "
                     + "MQTT port fall back to <data-dir>/service.json, which the OpenDPS server writes on start."
@@ -55,11 +62,19 @@ import picocli.CommandLine.Spec;
             "    --payload '{\"modelId\":\"dtmi:com:example:Thermostat;1\"}'",
             "  PROVISIONING_HOST=dps.example.com PROVISIONING_IDSCOPE=0ne00000001 \\",
             "    PROVISIONING_REGISTRATION_ID=my-device-01 \\",
-            "    PROVISIONING_SYMMETRIC_KEY=KEY device provision"
+            "    PROVISIONING_SYMMETRIC_KEY=KEY device provision",
+            "  device provision --cert device-full-chain.pem --key device.key.pem",
+            "  X509_CERT_FILE=device.pem X509_KEY_FILE=device.key.pem PASS_PHRASE=secret device provision"
         })
 public final class ProvisionCommand implements Callable<Integer> {
 
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(10);
+    private static final String ENV_CERT_FILE = "X509_CERT_FILE";
+    private static final String ENV_KEY_FILE = "X509_KEY_FILE";
+    private static final String ENV_PASSPHRASE = "PASS_PHRASE";
+    private static final String ENV_X509_REGISTRATION_ID = "DPS_X509_REGISTRATION_ID";
+
+    private final Map<String, String> environment;
 
     @Spec
     private CommandSpec spec;
@@ -80,13 +95,14 @@ public final class ProvisionCommand implements Callable<Integer> {
     private @Nullable String idScope;
 
     @Option(names = "--registration-id", paramLabel = "ID", defaultValue = "${env:PROVISIONING_REGISTRATION_ID}",
-            description = {"Registration id of the device (also its MQTT client id). Required.",
-                "Environment: PROVISIONING_REGISTRATION_ID."})
+            description = {"Registration id of the device (also its MQTT client id). Required for a symmetric key; "
+                + "with a certificate it defaults to the certificate's subject CN.",
+                "Environment: PROVISIONING_REGISTRATION_ID (symmetric key), DPS_X509_REGISTRATION_ID (X.509)."})
     private @Nullable String registrationId;
 
     @Option(names = "--symmetric-key", paramLabel = "KEY", defaultValue = "${env:PROVISIONING_SYMMETRIC_KEY}",
             description = {"Device key, base64: the key of an individual enrollment, or a key already derived from "
-                + "a group key. Required unless --group-key is given.",
+                + "a group key. Required unless --group-key or --cert is given.",
                 "Environment: PROVISIONING_SYMMETRIC_KEY."})
     private @Nullable String symmetricKey;
 
@@ -94,6 +110,29 @@ public final class ProvisionCommand implements Callable<Integer> {
             description = {"Enrollment group key, base64: the device key is derived from it and the registration "
                 + "id (HMAC-SHA256). Replaces --symmetric-key."})
     private @Nullable String groupKey;
+
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = {"X.509 attestation: PEM file with the device certificate first, optionally followed by "
+                + "the intermediates to send. Replaces --symmetric-key and --group-key.",
+                "Environment: X509_CERT_FILE."})
+    private @Nullable Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE",
+            description = {"PEM private key of the device certificate: PKCS#8 (PRIVATE KEY), encrypted PKCS#8 "
+                + "(ENCRYPTED PRIVATE KEY, with --passphrase) or traditional EC/RSA (EC PRIVATE KEY, RSA PRIVATE "
+                + "KEY). Default: the key in the --cert file.",
+                "Environment: X509_KEY_FILE."})
+    private @Nullable Path key;
+
+    @Option(names = "--chain", paramLabel = "FILE",
+            description = {"PEM file with further intermediate certificates to send after those in the --cert file."})
+    private @Nullable Path chain;
+
+    @Option(names = "--passphrase", paramLabel = "TEXT",
+            description = {"Passphrase of an encrypted private key. Prefer the environment variable: a command line "
+                + "is visible to other users.",
+                "Environment: PASS_PHRASE."})
+    private @Nullable String passphrase;
 
     @Option(names = "--ca", paramLabel = "PEM",
             description = {"PEM file with the CA certificate(s) to trust for the server certificate.",
@@ -119,6 +158,16 @@ public final class ProvisionCommand implements Callable<Integer> {
                 + "exactly as received, instead of text."})
     private boolean json;
 
+    /** A command reading the process environment (X.509 variables; the others go through picocli defaults). */
+    public ProvisionCommand() {
+        this(System.getenv());
+    }
+
+    /** A command with an explicit environment for the X.509 variables, for tests. */
+    ProvisionCommand(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
+    }
+
     /**
      * The effective settings after defaults, environment and service.json.
      *
@@ -126,16 +175,16 @@ public final class ProvisionCommand implements Callable<Integer> {
      * @param port the MQTT/TLS port
      * @param idScope the ID scope
      * @param registrationId the registration id
-     * @param deviceKey the device key, base64 (derived when a group key was given)
+     * @param credential the device key (derived when a group key was given) or the X.509 identity
      * @param payload the custom payload, or {@code null}
      * @param ca the CA file to trust, or {@code null} for the JVM default trust store
      * @param timeout the overall timeout
      */
-    record Settings(String host, int port, String idScope, String registrationId, String deviceKey,
+    record Settings(String host, int port, String idScope, String registrationId, DeviceCredential credential,
             @Nullable JsonNode payload, @Nullable Path ca, Duration timeout) {
 
         SimulatedDeviceOptions toOptions(@Nullable TrustManagerFactory trust) {
-            return new SimulatedDeviceOptions(host, port, idScope, registrationId, deviceKey, payload, trust,
+            return new SimulatedDeviceOptions(host, port, idScope, registrationId, credential, payload, trust,
                     timeout);
         }
     }
@@ -145,13 +194,28 @@ public final class ProvisionCommand implements Callable<Integer> {
         Settings settings = resolve();
         SimulatedDeviceOptions options = settings.toOptions(loadTrust(settings.ca()));
         PrintWriter out = spec.commandLine().getOut();
+        if (settings.credential() instanceof X509Credential x509) {
+            warnIfNotTheCommonName(settings.registrationId(), x509);
+        }
         if (!json) {
-            out.printf("Provisioning device %s with %s (ID scope %s)%n", settings.registrationId(),
+            out.printf("Provisioning device %s with %s%s (ID scope %s)%n", settings.registrationId(),
+                    settings.credential() instanceof X509Credential x509
+                            ? "certificate " + x509.thumbprint() + " (SHA-256) at " : "",
                     options.endpoint(), settings.idScope());
             out.println("Waiting for the provisioning service to register the device...");
             out.flush();
         }
         return OutcomePrinter.print(run(options), out, spec.commandLine().getErr(), json);
+    }
+
+    private void warnIfNotTheCommonName(String id, X509Credential x509) {
+        String commonName = x509.commonName().orElse(null);
+        if (!id.equals(commonName)) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf("Warning: registration id %s is not the certificate's subject CN (%s); DPS refuses such "
+                    + "devices%n", id, commonName == null ? "none" : commonName);
+            err.flush();
+        }
     }
 
     /**
@@ -160,9 +224,19 @@ public final class ProvisionCommand implements Callable<Integer> {
      * @throws ParameterException for missing or invalid input, naming the option and its environment variable
      */
     Settings resolve() {
-        String id = required(registrationId, "Missing registration id: pass --registration-id or set "
-                + "PROVISIONING_REGISTRATION_ID");
-        String key = deviceKey(id);
+        Path certFile = certificateFile();
+        DeviceCredential credential;
+        String id;
+        if (certFile != null) {
+            X509Credential x509 = loadCertificate(certFile);
+            credential = x509;
+            id = x509RegistrationId(x509);
+        } else {
+            rejectX509OptionsWithoutCertificate();
+            id = required(registrationId, "Missing registration id: pass --registration-id or set "
+                    + "PROVISIONING_REGISTRATION_ID");
+            credential = new SymmetricKeyCredential(deviceKey(id));
+        }
         JsonNode body = parsePayload();
         Duration timeout = timeout();
         Optional<ServiceFile> service = blank(idScope) || ca == null || !portGiven()
@@ -174,11 +248,101 @@ public final class ProvisionCommand implements Callable<Integer> {
         int effectivePort = portGiven() ? port : service.stream()
                 .flatMapToInt(s -> s.mqttPort().stream()).findFirst().orElse(port);
         Path caFile = ca != null ? ca : service.flatMap(s -> s.caCertificatePath(dataDir)).orElse(null);
-        return new Settings(host, effectivePort, scope, id, key, body, caFile, timeout);
+        return new Settings(host, effectivePort, scope, id, credential, body, caFile, timeout);
+    }
+
+    /**
+     * The certificate file if X.509 attestation is chosen: {@code --cert}, else {@code X509_CERT_FILE} unless a
+     * symmetric key or group key was given on the command line.
+     */
+    private @Nullable Path certificateFile() {
+        boolean keyOption = matched("--symmetric-key") || groupKey != null;
+        if (cert != null && keyOption) {
+            throw usage("--cert and --symmetric-key/--group-key are mutually exclusive: give either the device "
+                    + "certificate (X.509) or a key (symmetric key)");
+        }
+        if (cert != null || keyOption) {
+            return cert;
+        }
+        String fromEnvironment = env(ENV_CERT_FILE);
+        if (fromEnvironment != null && !blank(symmetricKey)) {
+            throw usage("Both " + ENV_CERT_FILE + " and PROVISIONING_SYMMETRIC_KEY are set: pass --cert or "
+                    + "--symmetric-key to choose the attestation");
+        }
+        return fromEnvironment == null ? null : Path.of(fromEnvironment);
+    }
+
+    private void rejectX509OptionsWithoutCertificate() {
+        for (String name : new String[] {"--key", "--chain", "--passphrase"}) {
+            if (matched(name)) {
+                throw usage(name + " needs --cert (or " + ENV_CERT_FILE + "): it belongs to X.509 attestation");
+            }
+        }
+    }
+
+    private X509Credential loadCertificate(Path certFile) {
+        Path keyFile = key != null ? key : Optional.ofNullable(env(ENV_KEY_FILE)).map(Path::of).orElse(null);
+        String secret = passphrase != null ? passphrase : env(ENV_PASSPHRASE);
+        requireReadable(certFile, "certificate file", "--cert, " + ENV_CERT_FILE);
+        if (keyFile != null) {
+            requireReadable(keyFile, "private key file", "--key, " + ENV_KEY_FILE);
+        }
+        if (chain != null) {
+            requireReadable(chain, "chain file", "--chain");
+        }
+        try {
+            return X509Material.fromPem(certFile, keyFile, chain, secret == null ? null : secret.toCharArray());
+        } catch (UnrecoverableKeyException e) {
+            throw usage(capitalized(e.getMessage()) + (secret == null ? "; pass --passphrase or set "
+                    : "; check --passphrase or ") + ENV_PASSPHRASE);
+        } catch (IOException | GeneralSecurityException e) {
+            throw usage("Cannot load the device certificate and key (see --cert, --key, --chain): " + e.getMessage()
+                    + (keyFile == null ? "; give the private key with --key or " + ENV_KEY_FILE : ""));
+        } catch (IllegalArgumentException e) {
+            throw usage("Invalid device certificate (see --cert, --key): " + e.getMessage());
+        }
+    }
+
+    /**
+     * With a certificate: {@code --registration-id} if given on the command line, else
+     * {@code DPS_X509_REGISTRATION_ID}, else the certificate's CN; {@code PROVISIONING_REGISTRATION_ID} (the
+     * symmetric-key sample's variable) is not used.
+     */
+    private String x509RegistrationId(X509Credential x509) {
+        if (matched("--registration-id") && !blank(registrationId)) {
+            return registrationId;
+        }
+        String fromEnvironment = env(ENV_X509_REGISTRATION_ID);
+        if (fromEnvironment != null) {
+            return fromEnvironment;
+        }
+        return x509.commonName().filter(cn -> !cn.isBlank()).orElseThrow(() -> usage("The certificate subject "
+                + x509.leaf().getSubjectX500Principal().getName() + " has no CN: pass --registration-id or set "
+                + ENV_X509_REGISTRATION_ID));
+    }
+
+    private void requireReadable(Path file, String what, String where) {
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw usage("Cannot read the " + what + " " + file + " (see " + where + "): "
+                    + (Files.exists(file) ? "not a readable file" : "no such file"));
+        }
+    }
+
+    private static String capitalized(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+    }
+
+    private @Nullable String env(String name) {
+        String value = environment.get(name);
+        return blank(value) ? null : value;
+    }
+
+    private boolean matched(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     private String deviceKey(String id) {
-        if (groupKey != null && spec.commandLine().getParseResult().hasMatchedOption("--symmetric-key")) {
+        if (groupKey != null && matched("--symmetric-key")) {
             throw usage("--symmetric-key and --group-key are mutually exclusive: give the device key, or the "
                     + "group key to derive it from");
         }
@@ -190,7 +354,8 @@ public final class ProvisionCommand implements Callable<Integer> {
             }
         }
         String key = required(symmetricKey, "Missing device key: pass --symmetric-key (or set "
-                + "PROVISIONING_SYMMETRIC_KEY), or --group-key to derive it from an enrollment group key");
+                + "PROVISIONING_SYMMETRIC_KEY), or --group-key to derive it from an enrollment group key, or --cert "
+                + "(or " + ENV_CERT_FILE + ") for X.509 attestation");
         try {
             if (Base64.getDecoder().decode(key).length > 0) {
                 return key;
@@ -266,7 +431,7 @@ public final class ProvisionCommand implements Callable<Integer> {
     }
 
     private boolean portGiven() {
-        return spec.commandLine().getParseResult().hasMatchedOption("--port");
+        return matched("--port");
     }
 
     private String required(@Nullable String value, String message) {

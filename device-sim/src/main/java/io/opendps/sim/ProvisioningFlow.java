@@ -7,6 +7,8 @@ import com.hivemq.client.mqtt.lifecycle.MqttClientDisconnectedContext;
 import com.hivemq.client.mqtt.lifecycle.MqttClientDisconnectedListener;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt3.message.auth.Mqtt3SimpleAuth;
+import com.hivemq.client.mqtt.mqtt3.message.auth.Mqtt3SimpleAuthBuilder;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAck;
@@ -124,6 +126,9 @@ final class ProvisioningFlow {
         if (options.trustManagerFactory() != null) {
             builder.trustManagerFactory(options.trustManagerFactory());
         }
+        if (options.credential() instanceof X509Credential x509) {
+            builder.keyManagerFactory(x509.keyManagerFactory());
+        }
         return builder.build();
     }
 
@@ -135,16 +140,22 @@ final class ProvisioningFlow {
         return options.timeout().plus(TRANSPORT_TIMEOUT_MARGIN).toMillis();
     }
 
+    /**
+     * CONNECT with the DPS username; the password is a SAS token for a symmetric key and absent (no password flag)
+     * for X.509, whose identity is the certificate from the TLS handshake ({@code dps-device-protocol.md} §2.1).
+     */
     private void connect() {
-        String password = SasSigner.deviceToken(options.idScope(), options.registrationId(), options.deviceKey(),
-                clock.instant().plus(SAS_LIFETIME));
+        Mqtt3SimpleAuthBuilder.Complete auth = Mqtt3SimpleAuth.builder()
+                .username(DpsMqtt.username(options.idScope(), options.registrationId()));
+        if (options.credential() instanceof SymmetricKeyCredential key) {
+            String password = SasSigner.deviceToken(options.idScope(), options.registrationId(), key.deviceKey(),
+                    clock.instant().plus(SAS_LIFETIME));
+            auth = auth.password(password.getBytes(StandardCharsets.UTF_8));
+        }
         client.connectWith()
                 .cleanSession(true)
                 .keepAlive(DpsMqtt.KEEP_ALIVE_SECONDS)
-                .simpleAuth()
-                    .username(DpsMqtt.username(options.idScope(), options.registrationId()))
-                    .password(password.getBytes(StandardCharsets.UTF_8))
-                    .applySimpleAuth()
+                .simpleAuth(auth.build())
                 .send()
                 .whenComplete(this::onConnected);
     }

@@ -6,8 +6,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One simulated DPS device: an MQTT 3.1.1 client, independent of the Azure SDKs, that provisions with a symmetric
- * key exactly as the Azure quickstart sample does. Each {@link #provision()} runs CONNECT (TLS 1.2/1.3, hostname
- * verification on, clean session, keep-alive 60, SAS password valid for one hour), SUBSCRIBE
+ * key or an X.509 certificate exactly as the Azure quickstart samples do. Each {@link #provision()} runs CONNECT
+ * (TLS 1.2/1.3, hostname verification on, clean session, keep-alive 60; a SAS password valid for one hour for a
+ * symmetric key, or the certificate chain in the TLS handshake and no password for X.509), SUBSCRIBE
  * {@code $dps/registrations/res/#} at QoS 1, a QoS 1 register PUBLISH, QoS 1 status polls after each
  * {@code retry-after} (2 s by default) until a terminal status or an error answer, and DISCONNECT.
  *

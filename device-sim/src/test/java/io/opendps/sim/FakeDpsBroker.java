@@ -9,11 +9,15 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,7 +60,14 @@ final class FakeDpsBroker implements AutoCloseable {
         List<Answer> answer(Publish request);
     }
 
+    /** Whether the TLS server asks for a client certificate. */
+    enum ClientAuth {
+        NONE, WANT, NEED
+    }
+
     final List<Connect> connects = new CopyOnWriteArrayList<>();
+    /** The client certificate chain of each connection that presented one, in handshake order. */
+    final List<List<X509Certificate>> clientChains = new CopyOnWriteArrayList<>();
     final List<Subscribe> subscribes = new CopyOnWriteArrayList<>();
     final List<Publish> publishes = new CopyOnWriteArrayList<>();
     final AtomicInteger disconnects = new AtomicInteger();
@@ -72,9 +83,21 @@ final class FakeDpsBroker implements AutoCloseable {
     }
 
     static FakeDpsBroker start(SSLContext context) throws IOException {
+        return start(context, ClientAuth.NONE);
+    }
+
+    /**
+     * Starts a broker that asks for client certificates; the context's trust manager decides which it accepts
+     * (see {@link TestPki#serverContextTrustingDevices()}).
+     */
+    static FakeDpsBroker start(SSLContext context, ClientAuth clientAuth) throws IOException {
         SSLServerSocket socket = (SSLServerSocket) context.getServerSocketFactory()
                 .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         socket.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+        socket.setNeedClientAuth(clientAuth == ClientAuth.NEED);
+        if (clientAuth == ClientAuth.WANT) {
+            socket.setWantClientAuth(true);
+        }
         FakeDpsBroker broker = new FakeDpsBroker(socket);
         Thread acceptor = new Thread(broker::acceptLoop, "fake-dps-accept");
         acceptor.setDaemon(true);
@@ -121,6 +144,7 @@ final class FakeDpsBroker implements AutoCloseable {
 
     private void serve(Socket socket) {
         try (socket) {
+            capturePeerChain((SSLSocket) socket);
             DataInputStream in = new DataInputStream(socket.getInputStream());
             OutputStream out = socket.getOutputStream();
             while (true) {
@@ -136,6 +160,16 @@ final class FakeDpsBroker implements AutoCloseable {
             }
         } catch (IOException e) {
             // connection ended
+        }
+    }
+
+    private void capturePeerChain(SSLSocket socket) throws IOException {
+        socket.startHandshake();
+        try {
+            clientChains.add(Arrays.stream(socket.getSession().getPeerCertificates())
+                    .map(X509Certificate.class::cast).toList());
+        } catch (SSLPeerUnverifiedException e) {
+            // no client certificate (symmetric-key device)
         }
     }
 

@@ -10,7 +10,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,6 +27,7 @@ class ProvisionCommandTest {
     @TempDir
     Path dataDir;
 
+    private final Map<String, String> environment = new HashMap<>();
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
 
@@ -48,7 +51,7 @@ class ProvisionCommandTest {
         assertThat(settings.port()).isEqualTo(9883);
         assertThat(settings.idScope()).isEqualTo("0ne00000001");
         assertThat(settings.registrationId()).isEqualTo("dev-1");
-        assertThat(settings.deviceKey()).isEqualTo(KEY);
+        assertThat(settings.credential()).isEqualTo(new SymmetricKeyCredential(KEY));
         assertThat(settings.ca()).isEqualTo(Path.of("/given/ca.pem"));
         assertThat(settings.payload().path("a").asInt()).isEqualTo(1);
         assertThat(settings.timeout()).isEqualTo(Duration.ofSeconds(5));
@@ -94,7 +97,8 @@ class ProvisionCommandTest {
         ProvisionCommand.Settings settings = resolve("--id-scope", "0ne1", "--registration-id", "my-device-01",
                 "--group-key", GROUP_KEY, "--data-dir", dataDir.toString());
 
-        assertThat(settings.deviceKey()).isEqualTo(DerivedKeys.deriveBase64(GROUP_KEY, "my-device-01"))
+        assertThat(((SymmetricKeyCredential) settings.credential()).key())
+                .isEqualTo(DerivedKeys.deriveBase64(GROUP_KEY, "my-device-01"))
                 .isEqualTo("pVwrrnsS3LMMG0J+YLiW+6Ewipb33TvgohNoecRqnGA=");
     }
 
@@ -188,9 +192,10 @@ class ProvisionCommandTest {
 
         assertThat(code).isZero();
         assertThat(out.toString()).contains("--host", "--port", "--id-scope", "--registration-id", "--symmetric-key",
-                "--group-key", "--ca", "--payload", "--timeout", "--data-dir", "--json", "PROVISIONING_HOST",
-                "PROVISIONING_IDSCOPE", "PROVISIONING_REGISTRATION_ID", "PROVISIONING_SYMMETRIC_KEY", "service.json",
-                "Exit codes");
+                "--group-key", "--cert", "--key", "--chain", "--passphrase", "--ca", "--payload", "--timeout",
+                "--data-dir", "--json", "PROVISIONING_HOST", "PROVISIONING_IDSCOPE", "PROVISIONING_REGISTRATION_ID",
+                "PROVISIONING_SYMMETRIC_KEY", "X509_CERT_FILE", "X509_KEY_FILE", "PASS_PHRASE",
+                "DPS_X509_REGISTRATION_ID", "service.json", "Exit codes");
     }
 
     @Test
@@ -247,13 +252,13 @@ class ProvisionCommandTest {
     }
 
     private ProvisionCommand.Settings resolve(String... args) {
-        ProvisionCommand command = new ProvisionCommand();
+        ProvisionCommand command = new ProvisionCommand(environment);
         new CommandLine(command).parseArgs(args);
         return command.resolve();
     }
 
     private int execute(String... args) {
-        CommandLine command = new CommandLine(new ProvisionCommand());
+        CommandLine command = new CommandLine(new ProvisionCommand(environment));
         command.setOut(new PrintWriter(out, true));
         command.setErr(new PrintWriter(err, true));
         return command.execute(args);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 class SimulatedDeviceOptionsTest {
 
     private static final String KEY = SimulatedDeviceTest.KEY;
+    private static final TestPki PKI = TestPki.create("options test CA");
 
     @Test
     void of_minimal_usesDefaults() {
@@ -19,7 +20,8 @@ class SimulatedDeviceOptionsTest {
         assertThat(options.payload()).isNull();
         assertThat(options.trustManagerFactory()).isNull();
         assertThat(options.endpoint()).isEqualTo("localhost:8883");
-        assertThat(options.deviceKey()).isEqualTo(Base64.getDecoder().decode(KEY));
+        assertThat(options.credential()).isInstanceOfSatisfying(SymmetricKeyCredential.class,
+                key -> assertThat(key.deviceKey()).isEqualTo(Base64.getDecoder().decode(KEY)));
     }
 
     @Test
@@ -39,5 +41,48 @@ class SimulatedDeviceOptionsTest {
         assertThatThrownBy(() -> SimulatedDeviceOptions.of("localhost", 8883, "0ne1", "dev-1", KEY)
                 .withTimeout(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout");
+    }
+
+    @Test
+    void ofX509_certificateWithCn_usesTheCnAsRegistrationId() {
+        X509Credential credential = PKI.device("CN=sensor-42, O=OpenDPS", "EC").credential();
+
+        SimulatedDeviceOptions options = SimulatedDeviceOptions.ofX509("localhost", 8883, "0ne1", credential);
+
+        assertThat(options.registrationId()).isEqualTo("sensor-42");
+        assertThat(options.credential()).isSameAs(credential);
+        assertThat(options.timeout()).isEqualTo(SimulatedDeviceOptions.DEFAULT_TIMEOUT);
+    }
+
+    @Test
+    void ofX509_certificateWithoutCn_isRejectedAskingForAnId() {
+        X509Credential credential = PKI.device("O=OpenDPS, OU=no common name", "EC").credential();
+
+        assertThatThrownBy(() -> SimulatedDeviceOptions.ofX509("localhost", 8883, "0ne1", credential))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no CN");
+        assertThat(SimulatedDeviceOptions.ofX509("localhost", 8883, "0ne1", "explicit-id", credential)
+                .registrationId()).isEqualTo("explicit-id");
+    }
+
+    @Test
+    void withRegistrationId_x509_overridesTheCnAndKeepsTheRest() {
+        X509Credential credential = PKI.device("CN=sensor-42", "EC").credential();
+
+        SimulatedDeviceOptions options = SimulatedDeviceOptions.ofX509("localhost", 8883, "0ne1", credential)
+                .withTimeout(Duration.ofSeconds(5)).withRegistrationId("other-id");
+
+        assertThat(options.registrationId()).isEqualTo("other-id");
+        assertThat(options.credential()).isSameAs(credential);
+        assertThat(options.timeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void toString_x509_namesTheCertificateButNotTheKey() {
+        TestPki.Device device = PKI.device("CN=sensor-42", "EC");
+        SimulatedDeviceOptions options = SimulatedDeviceOptions.ofX509("localhost", 8883, "0ne1",
+                device.credential());
+
+        assertThat(options.toString()).contains("CN=sensor-42").contains(device.credential().thumbprint())
+                .contains("privateKey=<redacted>");
     }
 }
