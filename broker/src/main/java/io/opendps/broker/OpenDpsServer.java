@@ -11,15 +11,19 @@ import io.opendps.broker.tls.DeviceClientTrust;
 import io.opendps.broker.tls.TlsMaterial;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.allocation.LinkedHub;
+import io.opendps.core.ca.CaCertificateOptions;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
+import io.opendps.core.x509.X509ChainValidator;
 import io.opendps.core.sas.SasVerifier;
 import io.opendps.core.service.AccessPolicy;
 import io.opendps.core.service.ServiceAuthorizer;
 import io.opendps.core.service.ServiceIdentity;
 import io.opendps.core.store.RegistrationStore;
 import io.opendps.core.store.jdbc.DatabaseOptions;
+import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcDatabase;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
@@ -112,10 +116,13 @@ public final class OpenDpsServer implements AutoCloseable {
 
         Allocator allocator = new Allocator(options.effectiveHubs().stream().map(LinkedHub::of).toList());
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
+        CaCertificateService caCertificates = new CaCertificateService(new JdbcCaCertificateStore(db),
+                enrollmentStore, CaCertificateOptions.DEFAULTS, clock);
         Registrar registrar = new Registrar(identity.idScope(),
-                new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier), registrationStore, allocator,
-                clock);
-        EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator, clock);
+                new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
+                        new X509ChainValidator(clock)), registrationStore, allocator, clock);
+        EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator,
+                caCertificates, clock);
 
         ThreadPoolExecutor workers = workerPool(options);
         resources.push(() -> shutdown(workers));

@@ -1,14 +1,19 @@
 package io.opendps.core.enrollment;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.x509.X509Attestation;
 import org.jspecify.annotations.Nullable;
 
 /**
  * {@code {"type": ..., "symmetricKey": {...} | "x509": {...} | "tpm": {...}}}. Only the sub-object that
- * matches {@code type} is meaningful. X.509 and TPM are kept as raw JSON until their issues land.
+ * matches {@code type} is meaningful. TPM is kept as raw JSON (refused by the enrollment rules).
+ *
+ * <p>Stored form: symmetric keys and X.509 certificate texts (PEM) with computed info. Response forms:
+ * {@link #withoutCertificates()} for PUT responses and the attestation-mechanism read (keys kept, certificate
+ * texts replaced by their info), {@link #redacted()} for GET, query and webhooks (no keys either).
  */
 public record AttestationMechanism(@Nullable AttestationType type, @Nullable SymmetricKeyAttestation symmetricKey,
-        @Nullable JsonNode x509, @Nullable JsonNode tpm) {
+        @Nullable X509Attestation x509, @Nullable JsonNode tpm) {
 
     /** A symmetric-key attestation. */
     public static AttestationMechanism symmetricKey(@Nullable String primary, @Nullable String secondary) {
@@ -16,11 +21,24 @@ public record AttestationMechanism(@Nullable AttestationType type, @Nullable Sym
                 new SymmetricKeyAttestation(primary, secondary), null, null);
     }
 
-    /** The same mechanism without secrets (symmetric keys removed), as GET, query and webhooks show it. */
+    /** An X.509 attestation. */
+    public static AttestationMechanism x509(X509Attestation x509) {
+        return new AttestationMechanism(AttestationType.X509, null, x509, null);
+    }
+
+    /** The same mechanism without secrets (symmetric keys removed, certificates as info only), as GET shows it. */
     public AttestationMechanism redacted() {
         if (type == AttestationType.SYMMETRIC_KEY) {
             return new AttestationMechanism(type, null, null, null);
         }
-        return this;
+        return withoutCertificates();
+    }
+
+    /** The same mechanism with X.509 certificate texts replaced by their info; symmetric keys are kept. */
+    public AttestationMechanism withoutCertificates() {
+        if (x509 == null) {
+            return this;
+        }
+        return new AttestationMechanism(type, symmetricKey, x509.withoutCertificates(), tpm);
     }
 }

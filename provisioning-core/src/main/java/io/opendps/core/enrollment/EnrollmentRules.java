@@ -2,6 +2,7 @@ package io.opendps.core.enrollment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.allocation.Allocator;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.service.Keys;
@@ -14,7 +15,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The validation rules of enrollment writes, each failing with a 400 that says what was wrong. Also resolves
- * symmetric keys: generated on create when omitted, kept on update when omitted.
+ * the attestation to store: symmetric keys generated on create when omitted, kept on update when omitted;
+ * X.509 certificates parsed and described ({@link X509Rules}). TPM is refused.
  */
 final class EnrollmentRules {
 
@@ -26,9 +28,11 @@ final class EnrollmentRules {
     private static final Set<String> KNOWN_POLICIES = Set.of("hashed", "geolatency", "static", "custom");
 
     private final Allocator allocator;
+    private final X509Rules x509;
 
-    EnrollmentRules(Allocator allocator) {
+    EnrollmentRules(Allocator allocator, CaCertificateService cas) {
         this.allocator = allocator;
+        this.x509 = new X509Rules(cas);
     }
 
     static String requireId(String what, String id) {
@@ -49,7 +53,7 @@ final class EnrollmentRules {
 
     void common(@Nullable AttestationMechanism attestation, @Nullable String iotHubHostName,
             @Nullable List<String> iotHubs, @Nullable String allocationPolicy, @Nullable JsonNode initialTwin) {
-        requireSymmetricKey(attestation);
+        requireSupportedType(attestation);
         if (iotHubHostName != null && allocator.find(iotHubHostName).isEmpty()) {
             throw bad("iotHubHostName '%s' is not a linked hub; linked hubs: %s", iotHubHostName, linkedHubs());
         }
@@ -71,14 +75,33 @@ final class EnrollmentRules {
         }
     }
 
-    private static void requireSymmetricKey(@Nullable AttestationMechanism attestation) {
+    private static void requireSupportedType(@Nullable AttestationMechanism attestation) {
         if (attestation == null || attestation.type() == null) {
             throw bad("attestation is required, e.g. {\"type\":\"symmetricKey\"}");
         }
-        if (attestation.type() != AttestationType.SYMMETRIC_KEY) {
-            throw bad("attestation type '%s' is not supported by this server yet; use symmetricKey",
-                    attestation.type().name().toLowerCase(Locale.ROOT));
+        if (attestation.type() != AttestationType.SYMMETRIC_KEY && attestation.type() != AttestationType.X509) {
+            throw bad("attestation type '%s' is not supported by this server yet; use symmetricKey or x509",
+                    attestation.type() == AttestationType.TPM ? "tpm" : attestation.type().name()
+                            .toLowerCase(Locale.ROOT));
         }
+    }
+
+    /** The attestation to store for an individual enrollment (type already checked by {@link #common}). */
+    AttestationMechanism resolveIndividual(String registrationId, AttestationMechanism in,
+            @Nullable AttestationMechanism stored) {
+        if (in.type() == AttestationType.X509) {
+            return AttestationMechanism.x509(x509.individual(registrationId, in.x509(),
+                    stored == null ? null : stored.x509()));
+        }
+        return resolveKeys(in, stored);
+    }
+
+    /** The attestation to store for a group (type already checked by {@link #common}). */
+    AttestationMechanism resolveGroup(AttestationMechanism in, @Nullable AttestationMechanism stored) {
+        if (in.type() == AttestationType.X509) {
+            return AttestationMechanism.x509(x509.group(in.x509(), stored == null ? null : stored.x509()));
+        }
+        return resolveKeys(in, stored);
     }
 
     private static void policy(@Nullable String policy, @Nullable List<String> iotHubs) {

@@ -1,6 +1,7 @@
 package io.opendps.core.enrollment;
 
 import io.opendps.core.allocation.Allocator;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.error.ProvisioningException;
@@ -9,6 +10,8 @@ import io.opendps.core.store.EditableEnrollmentStore;
 import io.opendps.core.store.Ids;
 import io.opendps.core.store.RegistrationStore;
 import io.opendps.core.store.StaleVersionException;
+import io.opendps.core.x509.X509Attestation;
+import io.opendps.core.x509.X509Certificates;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -40,11 +43,17 @@ public final class EnrollmentService {
     private final EnrollmentRules rules;
     private final Clock clock;
 
+    /**
+     * A service over the given stores.
+     *
+     * @param cas the CA certificates that X.509 groups may reference ({@code caReferences} are checked at PUT)
+     */
     public EnrollmentService(EditableEnrollmentStore store, RegistrationStore registrations, Allocator allocator,
-            Clock clock) {
+            CaCertificateService cas, Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.registrations = Objects.requireNonNull(registrations, "registrations");
-        this.rules = new EnrollmentRules(Objects.requireNonNull(allocator, "allocator"));
+        this.rules = new EnrollmentRules(Objects.requireNonNull(allocator, "allocator"),
+                Objects.requireNonNull(cas, "cas"));
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -61,7 +70,7 @@ public final class EnrollmentService {
         Instant now = clock.instant();
         String storedId = existing.map(IndividualEnrollment::registrationId).orElse(id);
         IndividualEnrollment toStore = body
-                .withAttestation(EnrollmentRules.resolveKeys(Objects.requireNonNull(body.attestation()),
+                .withAttestation(rules.resolveIndividual(id, Objects.requireNonNull(body.attestation()),
                         existing.map(IndividualEnrollment::attestation).orElse(null)))
                 .withServerFields(storedId, Etags.newEnrollmentEtag(),
                         existing.map(IndividualEnrollment::createdDateTimeUtc).orElse(now), now);
@@ -75,8 +84,9 @@ public final class EnrollmentService {
             throw new ProvisioningException(ErrorCode.ENROLLMENT_PRECONDITION_FAILED,
                     "enrollment '%s' was changed concurrently; read it again and retry", id);
         }
-        AUDIT.info("enrollment {} [registration-id: {}]", existing.isPresent() ? "replaced" : "created", id);
-        return toStore;
+        AUDIT.info("enrollment {} [registration-id: {}, attestation: {}]", existing.isPresent() ? "replaced"
+                : "created", id, describe(toStore.attestation()));
+        return toStore.withAttestation(Objects.requireNonNull(toStore.attestation()).withoutCertificates());
     }
 
     /** The enrollment without keys, with the device's registration record when it has one. */
@@ -86,9 +96,10 @@ public final class EnrollmentService {
                 .orElse(null)));
     }
 
-    /** The enrollment's attestation with its keys. */
+    /** The enrollment's attestation with its keys (X.509 certificates as info only). */
     public AttestationMechanism enrollmentAttestation(String registrationId) {
         return store.findEnrollment(registrationId).map(IndividualEnrollment::attestation)
+                .map(AttestationMechanism::withoutCertificates)
                 .orElseThrow(() -> enrollmentNotFound(registrationId));
     }
 
@@ -133,7 +144,7 @@ public final class EnrollmentService {
         Instant now = clock.instant();
         String storedId = existing.map(EnrollmentGroup::enrollmentGroupId).orElse(id);
         EnrollmentGroup toStore = body
-                .withAttestation(EnrollmentRules.resolveKeys(Objects.requireNonNull(body.attestation()),
+                .withAttestation(rules.resolveGroup(Objects.requireNonNull(body.attestation()),
                         existing.map(EnrollmentGroup::attestation).orElse(null)))
                 .withServerFields(storedId, Etags.newEnrollmentEtag(),
                         existing.map(EnrollmentGroup::createdDateTimeUtc).orElse(now), now);
@@ -147,8 +158,9 @@ public final class EnrollmentService {
             throw new ProvisioningException(ErrorCode.ENROLLMENT_GROUP_PRECONDITION_FAILED,
                     "enrollment group '%s' was changed concurrently; read it again and retry", id);
         }
-        AUDIT.info("enrollment group {} [group-id: {}]", existing.isPresent() ? "replaced" : "created", id);
-        return toStore;
+        AUDIT.info("enrollment group {} [group-id: {}, attestation: {}]", existing.isPresent() ? "replaced"
+                : "created", id, describe(toStore.attestation()));
+        return toStore.withAttestation(Objects.requireNonNull(toStore.attestation()).withoutCertificates());
     }
 
     /** The group without keys. */
@@ -156,9 +168,10 @@ public final class EnrollmentService {
         return store.findGroup(groupId).map(EnrollmentGroup::redacted);
     }
 
-    /** The group's attestation with its keys. */
+    /** The group's attestation with its keys (X.509 certificates as info only). */
     public AttestationMechanism groupAttestation(String groupId) {
         return store.findGroup(groupId).map(EnrollmentGroup::attestation)
+                .map(AttestationMechanism::withoutCertificates)
                 .orElseThrow(() -> groupNotFound(groupId));
     }
 
@@ -184,6 +197,22 @@ public final class EnrollmentService {
                 .map(EnrollmentGroup::redacted).toList();
         return new Page<>(page, items.size() > size
                 ? token(Objects.requireNonNull(page.get(page.size() - 1).enrollmentGroupId())) : null);
+    }
+
+    /** The audit text of an attestation: its type, and thumbprints or CA names for X.509. */
+    private static String describe(@Nullable AttestationMechanism attestation) {
+        if (attestation == null || attestation.x509() == null) {
+            return attestation == null || attestation.type() != AttestationType.SYMMETRIC_KEY ? "none"
+                    : "symmetricKey";
+        }
+        X509Attestation x509 = attestation.x509();
+        if (x509.caReferences() != null) {
+            return "x509 caReferences " + x509.caReferences().present();
+        }
+        X509Certificates certs = x509.clientCertificates() != null ? x509.clientCertificates()
+                : Objects.requireNonNull(x509.signingCertificates());
+        return "x509 " + (x509.clientCertificates() != null ? "clientCertificates " : "signingCertificates ")
+                + certs.present().stream().map(c -> c.info() == null ? "?" : c.info().sha256Thumbprint()).toList();
     }
 
     private static void checkPrecondition(Optional<String> storedEtag, @Nullable String ifMatch,

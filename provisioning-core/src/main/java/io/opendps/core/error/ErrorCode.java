@@ -13,6 +13,12 @@ public enum ErrorCode {
     REGISTRATION_ID_MISMATCH(400, 400005),
     /** {@code api-version} is missing or not a version this server serves. */
     INVALID_API_VERSION(400, 400009),
+    /** A CA certificate upload is not acceptable (unreadable, not a CA, isVerified without proof of possession). */
+    CA_CERTIFICATE_INVALID(400, 400301),
+    /** Proof of possession failed: no pending or an expired code, wrong CN, wrong signer, invalid dates. */
+    CA_CERTIFICATE_VERIFICATION_FAILED(400, 400302),
+    /** The service already holds the maximum number of CA certificates (25). */
+    CA_CERTIFICATE_LIMIT_EXCEEDED(400, 400303),
     /** Custom allocation failed (Azure's observed code). */
     CUSTOM_ALLOCATION_FAILED(400, 400207),
     /** No hub can be assigned (no candidate, or the configured one is not linked). */
@@ -25,6 +31,8 @@ public enum ErrorCode {
     REGISTRATION_NOT_FOUND(404, 404202),
     /** Enrollment group not found (Azure's observed code). */
     ENROLLMENT_GROUP_NOT_FOUND(404, 404204),
+    /** No CA certificate with this name is registered. */
+    CA_CERTIFICATE_NOT_FOUND(404, 404301),
     /** The requested path or method does not exist. */
     NOT_FOUND(404, 404000),
     /** The method is not allowed on this resource. */
@@ -33,12 +41,18 @@ public enum ErrorCode {
     ENROLLMENT_EXISTS(409, 409201),
     /** An enrollment group with this id exists and no If-Match was sent. */
     ENROLLMENT_GROUP_EXISTS(409, 409204),
+    /** A CA certificate with this name exists and no If-Match was sent. */
+    CA_CERTIFICATE_EXISTS(409, 409301),
+    /** The CA certificate is referenced by enrollment groups and cannot be deleted. */
+    CA_CERTIFICATE_IN_USE(409, 409302),
     /** If-Match does not match the stored individual enrollment. */
     ENROLLMENT_PRECONDITION_FAILED(412, 412201),
     /** If-Match does not match the stored registration record. */
     REGISTRATION_PRECONDITION_FAILED(412, 412202),
     /** If-Match does not match the stored enrollment group. */
     ENROLLMENT_GROUP_PRECONDITION_FAILED(412, 412204),
+    /** If-Match does not match the stored CA certificate. */
+    CA_CERTIFICATE_PRECONDITION_FAILED(412, 412301),
     /** The body is larger than the 96 KB message limit. */
     PAYLOAD_TOO_LARGE(413, 413001),
     /** The content type is not JSON. */

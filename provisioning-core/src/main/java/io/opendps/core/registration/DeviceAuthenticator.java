@@ -1,5 +1,6 @@
 package io.opendps.core.registration;
 
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.AttestationType;
 import io.opendps.core.enrollment.EnrollmentGroup;
@@ -10,53 +11,150 @@ import io.opendps.core.sas.SasOutcome;
 import io.opendps.core.sas.SasToken;
 import io.opendps.core.sas.SasVerifier;
 import io.opendps.core.store.EnrollmentStore;
+import io.opendps.core.x509.CertificateCache;
+import io.opendps.core.x509.CertificateCodec;
+import io.opendps.core.x509.X509Attestation;
+import io.opendps.core.x509.X509CertificateWithInfo;
+import io.opendps.core.x509.X509ChainValidator;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Matches a device's SAS token to an enrollment ({@code dps-device-protocol.md} §4.2): an individual
- * enrollment with this registration id decides alone (its primary or secondary key; even a disabled one, which
- * is how one device is revoked from a group); otherwise the first symmetric-key group, in id order, whose
+ * Matches a device's credential to an enrollment.
+ *
+ * <p>Which credential: a SAS token and no client certificate → symmetric key; a client certificate chain and no
+ * SAS token → X.509; <em>both</em> → refused (401): the identity must never depend on which of two credentials
+ * the server happened to check first, and no Azure SDK sends both.
+ *
+ * <p>SAS ({@code dps-device-protocol.md} §4.2): an individual enrollment with this registration id decides alone
+ * (its primary or secondary key; even a disabled one, which is how one device is revoked from a group; an
+ * X.509 individual enrollment refuses SAS tokens); otherwise the first symmetric-key group, in id order, whose
  * derived key ({@code HMAC-SHA256(groupKey, registrationId)}) verifies. The group key itself never
  * authenticates a device.
  *
- * <p>Refusals for a wrong key and for an unknown registration id carry the same message, so a device cannot
- * probe which enrollments exist; the audit log records the precise reason. Thread-safe; synchronous.
+ * <p>X.509 (§5): the leaf's subject CN must equal the registration id (case-insensitive) and the leaf must be
+ * within its validity. Then an individual enrollment with this registration id whose primary or secondary
+ * client certificate is the leaf (SHA-256 thumbprint) decides, enabled or disabled (a disabled one revokes the
+ * device even from a group that would accept it); a symmetric-key individual enrollment refuses certificates;
+ * an X.509 one holding other certificates does not decide, as in Azure. Otherwise every X.509 group whose
+ * anchor (a signing certificate, or a referenced CA certificate that is verified) validates the chain is a
+ * candidate ({@link X509ChainValidator}) and the most specific wins: the anchor closest to the leaf, then group
+ * id order. The winner decides, disabled included.
+ *
+ * <p>Refusals for a wrong key, an unknown registration id or a chain no group accepts carry generic device
+ * messages, so a device cannot probe which enrollments exist; {@link Rejected#detail()} has the precise reason
+ * for the audit log. Problems local to the device's own certificate (CN, dates) are told to the device.
+ * Thread-safe; synchronous (certificate-path validation included: call it from a worker pool).
  */
 public final class DeviceAuthenticator {
 
     /** Why a device was refused. */
-    public enum Reason { UNKNOWN_ID_SCOPE, NO_CREDENTIAL, MALFORMED_TOKEN, EXPIRED, WRONG_AUDIENCE,
-        WRONG_ATTESTATION, NO_MATCH }
+    public enum Reason { UNKNOWN_ID_SCOPE, NO_CREDENTIAL, BOTH_CREDENTIALS, MALFORMED_TOKEN, EXPIRED,
+        WRONG_AUDIENCE, WRONG_ATTESTATION, CERTIFICATE_CN_MISMATCH, CERTIFICATE_NOT_VALID, CERTIFICATE_CHANGED,
+        NO_MATCH }
 
     /** The outcome of authentication. */
     public sealed interface Result permits Matched, Rejected {
     }
 
-    /** The device proved a key of this enrollment (which may be disabled). */
+    /**
+     * The device proved a key or certificate of this enrollment (which may be disabled).
+     *
+     * @param clientCertificate the leaf of an X.509 device, null for SAS
+     * @param signingCertificate the group anchor that accepted an X.509 device's chain, null otherwise
+     */
     public record Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
-            @Nullable EnrollmentGroup group) implements Result {
+            @Nullable EnrollmentGroup group, @Nullable X509Certificate clientCertificate,
+            @Nullable X509Certificate signingCertificate) implements Result {
+
+        /** A SAS match. */
+        public Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
+                @Nullable EnrollmentGroup group) {
+            this(enrollment, enabled, individual, group, null, null);
+        }
     }
 
-    /** The device is refused; {@code deviceMessage} is safe to send to it. */
-    public record Rejected(Reason reason, String deviceMessage) implements Result {
+    /**
+     * The device is refused; {@code deviceMessage} is safe to send to it, {@code detail} is the precise reason
+     * for the audit log (no secrets, certificates by subject and thumbprint).
+     */
+    public record Rejected(Reason reason, String deviceMessage, String detail) implements Result {
+
+        /** A refusal whose device message says everything. */
+        public Rejected(Reason reason, String deviceMessage) {
+            this(reason, deviceMessage, deviceMessage);
+        }
     }
 
     private final String idScope;
     private final EnrollmentStore enrollments;
     private final SasVerifier verifier;
+    private final CaCertificateService cas;
+    private final X509ChainValidator validator;
+    private final CertificateCache certificates = new CertificateCache();
 
-    public DeviceAuthenticator(String idScope, EnrollmentStore enrollments, SasVerifier verifier) {
+    public DeviceAuthenticator(String idScope, EnrollmentStore enrollments, SasVerifier verifier,
+            CaCertificateService cas, X509ChainValidator validator) {
         this.idScope = Objects.requireNonNull(idScope, "idScope");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
         this.verifier = Objects.requireNonNull(verifier, "verifier");
+        this.cas = Objects.requireNonNull(cas, "cas");
+        this.validator = Objects.requireNonNull(validator, "validator");
     }
 
-    /** Finds the enrollment whose key signed {@code sas} for {@code registrationId}. */
+    /**
+     * Finds the enrollment that accepts the device's credential: the SAS token or the client certificate chain
+     * (leaf first), never both.
+     */
+    public Result authenticate(String registrationId, @Nullable String sas, List<X509Certificate> chain,
+            Instant now) {
+        if (!chain.isEmpty()) {
+            if (sas != null && !sas.isEmpty()) {
+                return bothCredentials();
+            }
+            return authenticateX509(registrationId, chain);
+        }
+        return authenticate(registrationId, sas, now);
+    }
+
+    /**
+     * Re-checks a poll. X.509 operations ({@code thumbprint} non-null) need the same leaf, by SHA-256 thumbprint,
+     * and no SAS token; the enrollment is not consulted again (cheap). SAS operations re-verify the token against
+     * the enrollment that authenticated the register, as {@link #authenticateFor} does.
+     */
+    public Result authenticatePoll(EnrollmentRef ref, @Nullable String thumbprint, String registrationId,
+            @Nullable String sas, List<X509Certificate> chain, Instant now) {
+        boolean hasSas = sas != null && !sas.isEmpty();
+        if (!chain.isEmpty() && hasSas) {
+            return bothCredentials();
+        }
+        if (thumbprint == null) {
+            if (!chain.isEmpty()) {
+                return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: this registration was started with a "
+                        + "SAS token; poll with a SAS token, not a client certificate");
+            }
+            return authenticateFor(ref, registrationId, sas, now);
+        }
+        if (chain.isEmpty()) {
+            return new Rejected(Reason.NO_CREDENTIAL, "Unauthorized: this registration was started with a client "
+                    + "certificate; poll over a connection that presents the same certificate");
+        }
+        String presented = CertificateCodec.sha256Thumbprint(chain.get(0));
+        if (!presented.equalsIgnoreCase(thumbprint)) {
+            return new Rejected(Reason.CERTIFICATE_CHANGED, "Unauthorized: the client certificate differs from the "
+                    + "one this registration was started with", "poll with another certificate [registered: "
+                    + thumbprint + ", presented: " + presented + "]");
+        }
+        return new Matched(ref, true, null, null, chain.get(0), null);
+    }
+
+    /** Finds the enrollment whose key signed {@code sas} for {@code registrationId} (SAS devices). */
     public Result authenticate(String registrationId, @Nullable String sas, Instant now) {
         Object parsed = parse(registrationId, sas, now);
         if (parsed instanceof Rejected rejected) {
@@ -99,11 +197,120 @@ public final class DeviceAuthenticator {
         return noMatch(registrationId);
     }
 
+    private Result authenticateX509(String registrationId, List<X509Certificate> chain) {
+        X509Certificate leaf = chain.get(0);
+        String cn = CertificateCodec.commonName(leaf);
+        if (cn == null || !cn.equalsIgnoreCase(registrationId)) {
+            return new Rejected(Reason.CERTIFICATE_CN_MISMATCH, "Unauthorized: the client certificate's subject CN "
+                    + (cn == null ? "is missing" : "'" + cn + "'") + " but the registration id is '" + registrationId
+                    + "'; an X.509 device registers with its certificate's CN as registration id");
+        }
+        X509ChainValidator.Invalid dates = validator.checkValidity(leaf);
+        if (dates != null) {
+            return new Rejected(Reason.CERTIFICATE_NOT_VALID, "Unauthorized: " + dates.reason());
+        }
+        String thumbprint = CertificateCodec.sha256Thumbprint(leaf);
+        List<String> notes = new ArrayList<>();
+        IndividualEnrollment individual = enrollments.findEnrollment(registrationId).orElse(null);
+        if (individual != null) {
+            AttestationMechanism attestation = individual.attestation();
+            if (attestation == null || attestation.type() != AttestationType.X509 || attestation.x509() == null) {
+                return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
+                        + "' uses symmetric-key attestation; sign a SAS token with its key instead of presenting a "
+                        + "client certificate");
+            }
+            if (holds(attestation.x509(), thumbprint)) {
+                return new Matched(EnrollmentRef.individual(Objects.requireNonNull(individual.registrationId())),
+                        individual.enabled(), individual, null, leaf, null);
+            }
+            notes.add("individual enrollment '" + individual.registrationId() + "' holds other certificates");
+        }
+        return matchGroup(registrationId, chain, thumbprint, notes);
+    }
+
+    private Result matchGroup(String registrationId, List<X509Certificate> chain, String thumbprint,
+            List<String> notes) {
+        EnrollmentGroup best = null;
+        X509ChainValidator.Valid bestPath = null;
+        for (EnrollmentGroup group : enrollments.groups()) {
+            AttestationMechanism attestation = group.attestation();
+            if (attestation == null || attestation.type() != AttestationType.X509 || attestation.x509() == null) {
+                continue;
+            }
+            List<X509Certificate> anchors = anchors(group, attestation.x509(), notes);
+            if (anchors.isEmpty()) {
+                continue;
+            }
+            X509ChainValidator.Result result = validator.validate(chain, anchors, anchors);
+            if (result instanceof X509ChainValidator.Valid valid) {
+                if (bestPath == null || valid.distance() < bestPath.distance()) {
+                    best = group;
+                    bestPath = valid;
+                }
+            } else if (result instanceof X509ChainValidator.Invalid invalid) {
+                notes.add("group '" + group.enrollmentGroupId() + "': " + invalid.reason());
+            }
+        }
+        if (best != null) {
+            return new Matched(EnrollmentRef.group(Objects.requireNonNull(best.enrollmentGroupId())), best.enabled(),
+                    null, best, chain.get(0), bestPath.anchor());
+        }
+        return new Rejected(Reason.NO_MATCH, "Unauthorized: no enrollment accepts this certificate chain for "
+                + "registration id '" + registrationId + "'", "no enrollment accepts the chain of '"
+                + CertificateCodec.subjectName(chain.get(0)) + "' [sha256: " + thumbprint + ", chain length: "
+                + chain.size() + "]" + (notes.isEmpty() ? "; no X.509 enrollment group exists" : "; " + String.join(
+                "; ", notes)));
+    }
+
+    /** The group's trusted anchors: its signing certificates, or its referenced CA certificates if verified. */
+    private List<X509Certificate> anchors(EnrollmentGroup group, X509Attestation x509, List<String> notes) {
+        List<X509Certificate> anchors = new ArrayList<>(2);
+        if (x509.signingCertificates() != null) {
+            for (X509CertificateWithInfo slot : x509.signingCertificates().present()) {
+                try {
+                    anchors.add(certificates.parse(slot.certificate() == null ? "" : slot.certificate()));
+                } catch (IllegalArgumentException e) {
+                    notes.add("group '" + group.enrollmentGroupId() + "': stored signing certificate unreadable");
+                }
+            }
+        }
+        if (x509.caReferences() != null) {
+            for (String name : x509.caReferences().present()) {
+                Optional<X509Certificate> ca = cas.trustedCertificate(name);
+                if (ca.isPresent()) {
+                    anchors.add(ca.get());
+                } else {
+                    notes.add("group '" + group.enrollmentGroupId() + "': CA certificate '" + name
+                            + "' is not registered or not verified");
+                }
+            }
+        }
+        return anchors;
+    }
+
+    private static boolean holds(X509Attestation x509, String thumbprint) {
+        if (x509.clientCertificates() == null) {
+            return false;
+        }
+        for (X509CertificateWithInfo slot : x509.clientCertificates().present()) {
+            if (slot.info() != null && thumbprint.equalsIgnoreCase(slot.info().sha256Thumbprint())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Rejected bothCredentials() {
+        return new Rejected(Reason.BOTH_CREDENTIALS, "Unauthorized: present either a client certificate or a SAS "
+                + "token, not both");
+    }
+
     private Object parse(String registrationId, @Nullable String sas, Instant now) {
         if (sas == null || sas.isEmpty()) {
-            return new Rejected(Reason.NO_CREDENTIAL, "Unauthorized: no SAS token was sent; a symmetric-key device "
-                    + "sends 'SharedAccessSignature sr=...&sig=...&se=...' as its MQTT password or Authorization "
-                    + "header");
+            return new Rejected(Reason.NO_CREDENTIAL, "Unauthorized: no SAS token and no client certificate was "
+                    + "sent; a symmetric-key device sends 'SharedAccessSignature sr=...&sig=...&se=...' as its MQTT "
+                    + "password or Authorization header, an X.509 device presents its client certificate in the TLS "
+                    + "handshake");
         }
         SasToken token;
         try {
@@ -125,6 +332,11 @@ public final class DeviceAuthenticator {
 
     private Result matchIndividual(IndividualEnrollment e, SasToken token, String audience, String registrationId) {
         AttestationMechanism attestation = e.attestation();
+        if (attestation != null && attestation.type() == AttestationType.X509) {
+            return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
+                    + "' uses X.509 attestation; it expects its client certificate in the TLS handshake, not a SAS "
+                    + "token");
+        }
         if (attestation == null || attestation.type() != AttestationType.SYMMETRIC_KEY
                 || attestation.symmetricKey() == null) {
             return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId

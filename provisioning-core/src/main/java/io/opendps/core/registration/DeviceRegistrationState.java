@@ -2,6 +2,7 @@ package io.opendps.core.registration;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.x509.X509RegistrationResult;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
@@ -9,10 +10,11 @@ import org.jspecify.annotations.Nullable;
  * A device's registration record ({@code DeviceRegistrationResult} on the device path,
  * {@code DeviceRegistrationState} on the service API; {@code dps-device-protocol.md} §3.3, {@code
  * dps-service-api.md} §8). {@code payload}, when present, is a JSON object (the Java and Embedded C SDKs reject
- * anything else).
+ * anything else). Exactly one of {@code symmetricKey} and {@code x509} is set on records of devices that
+ * authenticated (the attestation sub-object of the device-side result).
  */
 @JsonPropertyOrder({"registrationId", "createdDateTimeUtc", "assignedHub", "deviceId", "status", "substatus",
-    "errorCode", "errorMessage", "lastUpdatedDateTimeUtc", "etag", "symmetricKey", "payload"})
+    "errorCode", "errorMessage", "lastUpdatedDateTimeUtc", "etag", "x509", "symmetricKey", "payload"})
 public record DeviceRegistrationState(
         String registrationId,
         @Nullable Instant createdDateTimeUtc,
@@ -25,25 +27,39 @@ public record DeviceRegistrationState(
         @Nullable Instant lastUpdatedDateTimeUtc,
         @Nullable String etag,
         @Nullable GroupReference symmetricKey,
+        @Nullable X509RegistrationResult x509,
         @Nullable JsonNode payload) {
+
+    /** A record of a symmetric-key device (or of none): no {@code x509} object. */
+    public DeviceRegistrationState(String registrationId, @Nullable Instant createdDateTimeUtc,
+            @Nullable String assignedHub, @Nullable String deviceId, RegistrationStatus status,
+            @Nullable Substatus substatus, @Nullable Integer errorCode, @Nullable String errorMessage,
+            @Nullable Instant lastUpdatedDateTimeUtc, @Nullable String etag, @Nullable GroupReference symmetricKey,
+            @Nullable JsonNode payload) {
+        this(registrationId, createdDateTimeUtc, assignedHub, deviceId, status, substatus, errorCode, errorMessage,
+                lastUpdatedDateTimeUtc, etag, symmetricKey, null, payload);
+    }
 
     /** The {@code registrationState} of a 202 poll answer: only the id and {@code assigning}. */
     public static DeviceRegistrationState assigning(String registrationId) {
         return new DeviceRegistrationState(registrationId, null, null, null, RegistrationStatus.ASSIGNING, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     /**
      * The record as the service API shows it ({@code dps-service-api.md} §8): the device-side attestation
-     * sub-object ({@code symmetricKey}) is not part of the service view.
+     * sub-objects ({@code symmetricKey}, {@code x509}) are not part of the service view.
      */
     public DeviceRegistrationState serviceView() {
         return new DeviceRegistrationState(registrationId, createdDateTimeUtc, assignedHub, deviceId, status,
-                substatus, errorCode, errorMessage, lastUpdatedDateTimeUtc, etag, null, payload);
+                substatus, errorCode, errorMessage, lastUpdatedDateTimeUtc, etag, null, null, payload);
     }
 
     /** The enrollment group the device registered through, if any. */
     public @Nullable String enrollmentGroupId() {
+        if (x509 != null) {
+            return x509.enrollmentGroupId();
+        }
         return symmetricKey == null ? null : symmetricKey.enrollmentGroupId();
     }
 }

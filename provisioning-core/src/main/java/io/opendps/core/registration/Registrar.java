@@ -8,11 +8,15 @@ import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.json.Json;
 import io.opendps.core.store.RegistrationStore;
+import io.opendps.core.x509.CertificateCodec;
+import io.opendps.core.x509.X509RegistrationResult;
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -78,18 +82,22 @@ public final class Registrar {
                     + "')", trackingId, now);
         }
         DeviceAuthenticator.Result auth = authenticate(request.idScope(), request.registrationId(),
-                request.sasToken(), now);
+                request.sasToken(), request.clientCertificates(), now);
         if (auth instanceof DeviceAuthenticator.Rejected rejected) {
             return unauthorized(request.registrationId(), rejected, trackingId, now);
         }
         DeviceAuthenticator.Matched match = (DeviceAuthenticator.Matched) auth;
         String operationId = operationPrefix + UUID.randomUUID();
         DeviceRegistrationState state = decide(request.registrationId(), match, now);
+        String thumbprint = match.clientCertificate() == null ? null
+                : CertificateCodec.sha256Thumbprint(match.clientCertificate());
         registrations.saveAttempt(state, new RegistrationOperation(operationId, request.registrationId(),
-                match.enrollment(), now, new RegistrationOperationStatus(operationId, state.status(), state)));
-        AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}]",
+                match.enrollment(), now, new RegistrationOperationStatus(operationId, state.status(), state),
+                thumbprint));
+        AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}{}]",
                 state.status().name().toLowerCase(java.util.Locale.ROOT), request.registrationId(),
-                match.enrollment().kind(), match.enrollment().id(), state.assignedHub(), state.deviceId());
+                match.enrollment().kind(), match.enrollment().id(), state.assignedHub(), state.deviceId(),
+                thumbprint == null ? "" : ", certificate-sha256: " + thumbprint);
         return RegistrationReply.accepted(RegistrationOperationStatus.accepted(operationId));
     }
 
@@ -110,8 +118,9 @@ public final class Registrar {
             return RegistrationReply.error(ErrorCode.REGISTRATION_NOT_FOUND, "operation '" + request.operationId()
                     + "' not found for registration '" + request.registrationId() + "'", trackingId, now);
         }
-        DeviceAuthenticator.Result auth = authenticator.authenticateFor(op.enrollment(), request.registrationId(),
-                request.sasToken(), now);
+        DeviceAuthenticator.Result auth = authenticator.authenticatePoll(op.enrollment(),
+                op.clientCertificateThumbprint(), request.registrationId(), request.sasToken(),
+                request.clientCertificates(), now);
         if (auth instanceof DeviceAuthenticator.Rejected rejected) {
             return unauthorized(request.registrationId(), rejected, trackingId, now);
         }
@@ -124,11 +133,11 @@ public final class Registrar {
     }
 
     private DeviceAuthenticator.Result authenticate(String scope, String registrationId, @Nullable String sas,
-            Instant now) {
+            List<X509Certificate> chain, Instant now) {
         if (!servesScope(scope)) {
             return unknownScope(scope);
         }
-        return authenticator.authenticate(registrationId, sas, now);
+        return authenticator.authenticate(registrationId, sas, chain, now);
     }
 
     private boolean servesScope(String scope) {
@@ -144,31 +153,47 @@ public final class Registrar {
         DeviceRegistrationState previous = registrations.find(registrationId).orElse(null);
         Instant created = previous != null && previous.createdDateTimeUtc() != null
                 ? previous.createdDateTimeUtc() : now;
-        GroupReference attestation = match.enrollment().kind() == EnrollmentRef.Kind.GROUP
-                ? new GroupReference(match.enrollment().id()) : GroupReference.INDIVIDUAL;
+        boolean group = match.enrollment().kind() == EnrollmentRef.Kind.GROUP;
+        X509RegistrationResult x509 = x509Result(match);
+        GroupReference symmetricKey = x509 != null ? null
+                : group ? new GroupReference(match.enrollment().id()) : GroupReference.INDIVIDUAL;
         String etag = Etags.newRegistrationEtag();
         if (!match.enabled()) {
             return new DeviceRegistrationState(registrationId, created,
                     previous == null ? null : previous.assignedHub(), previous == null ? null : previous.deviceId(),
                     RegistrationStatus.DISABLED, null, ErrorCode.UNAUTHORIZED.code(),
-                    (match.enrollment().kind() == EnrollmentRef.Kind.GROUP ? "Enrollment group" : "Enrollment")
-                            + " is disabled", now, etag, attestation, null);
+                    (group ? "Enrollment group" : "Enrollment") + " is disabled", now, etag, symmetricKey, x509,
+                    null);
         }
         if (previous != null && previous.status() == RegistrationStatus.ASSIGNED && previous.assignedHub() != null
                 && previous.deviceId() != null) {
             return new DeviceRegistrationState(registrationId, created, previous.assignedHub(), previous.deviceId(),
-                    RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, attestation,
-                    previous.payload());
+                    RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey,
+                    x509, previous.payload());
         }
         Allocation allocation = allocator.allocate(registrationId, staticHub(match));
         if (allocation instanceof Allocation.Failed failed) {
             LOG.debug("allocation failed [registration-id: {}, reason: {}]", registrationId, failed.message());
             return new DeviceRegistrationState(registrationId, created, null, null, RegistrationStatus.FAILED, null,
-                    failed.code().code(), failed.message(), now, etag, attestation, null);
+                    failed.code().code(), failed.message(), now, etag, symmetricKey, x509, null);
         }
         String hub = ((Allocation.Assigned) allocation).hub();
         return new DeviceRegistrationState(registrationId, created, hub, deviceId(registrationId, match),
-                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, attestation, null);
+                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey, x509,
+                null);
+    }
+
+    /** The {@code x509} result of an X.509 device: its leaf's info, and the anchor and group id for groups. */
+    private static @Nullable X509RegistrationResult x509Result(DeviceAuthenticator.Matched match) {
+        X509Certificate leaf = match.clientCertificate();
+        if (leaf == null) {
+            return null;
+        }
+        X509Certificate anchor = match.signingCertificate();
+        if (match.enrollment().kind() == EnrollmentRef.Kind.GROUP && anchor != null) {
+            return X509RegistrationResult.group(leaf, anchor, match.enrollment().id());
+        }
+        return X509RegistrationResult.individual(leaf);
     }
 
     private static @Nullable String staticHub(DeviceAuthenticator.Matched match) {
@@ -181,19 +206,27 @@ public final class Registrar {
                 : singleHub(group.allocationPolicy(), group.iotHubs());
     }
 
-    private static @Nullable String singleHub(@Nullable String policy, java.util.@Nullable List<String> hubs) {
+    private static @Nullable String singleHub(@Nullable String policy, @Nullable List<String> hubs) {
         return "static".equalsIgnoreCase(policy) && hubs != null && hubs.size() == 1 ? hubs.get(0) : null;
     }
 
+    /**
+     * Individual: the enrollment's deviceId, else (X.509) the leaf's CN, else the registration id. Group: the
+     * leaf's CN for X.509 (equal to the registration id up to case), else the registration id.
+     */
     private static String deviceId(String registrationId, DeviceAuthenticator.Matched match) {
         IndividualEnrollment individual = match.individual();
-        return individual != null && individual.deviceId() != null ? individual.deviceId() : registrationId;
+        if (individual != null && individual.deviceId() != null) {
+            return individual.deviceId();
+        }
+        String cn = match.clientCertificate() == null ? null : CertificateCodec.commonName(match.clientCertificate());
+        return cn != null ? cn : registrationId;
     }
 
     private RegistrationReply unauthorized(String registrationId, DeviceAuthenticator.Rejected rejected,
             String trackingId, Instant now) {
-        AUDIT.info("registration refused [registration-id: {}, reason: {}, tracking-id: {}]", registrationId,
-                rejected.reason(), trackingId);
+        AUDIT.info("registration refused [registration-id: {}, reason: {}, detail: {}, tracking-id: {}]",
+                registrationId, rejected.reason(), rejected.detail(), trackingId);
         return RegistrationReply.error(ErrorCode.UNAUTHORIZED, rejected.deviceMessage(), trackingId, now);
     }
 

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.allocation.LinkedHub;
+import io.opendps.core.ca.CaCertificateOptions;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
@@ -16,6 +18,7 @@ import io.opendps.core.registration.RegistrationOperation;
 import io.opendps.core.registration.RegistrationOperationStatus;
 import io.opendps.core.registration.RegistrationStatus;
 import io.opendps.core.registration.Substatus;
+import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.testing.MutableClock;
@@ -53,7 +56,9 @@ class EnrollmentServiceTest {
         registrations = new JdbcRegistrationStore(database.db());
         Allocator allocator = new Allocator(List.of(LinkedHub.of("hub-a.azure-devices.net"),
                 LinkedHub.of("hub-b.azure-devices.net")));
-        service = new EnrollmentService(new JdbcEnrollmentStore(database.db()), registrations, allocator, clock);
+        JdbcEnrollmentStore store = new JdbcEnrollmentStore(database.db());
+        service = new EnrollmentService(store, registrations, allocator, new CaCertificateService(
+                new JdbcCaCertificateStore(database.db()), store, CaCertificateOptions.DEFAULTS, clock), clock);
     }
 
     @AfterEach
@@ -428,7 +433,6 @@ class EnrollmentServiceTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {
-        "{\"type\":\"x509\",\"x509\":{\"clientCertificates\":{\"primary\":{\"certificate\":\"MIIB\"}}}}",
         "{\"type\":\"tpm\",\"tpm\":{\"endorsementKey\":\"AToAAQAL\"}}",
         "{\"type\":\"none\"}"})
     void putEnrollment_unsupportedAttestation_is400(String attestation) {

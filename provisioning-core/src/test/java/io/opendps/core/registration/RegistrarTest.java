@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.opendps.core.allocation.Allocation;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.allocation.LinkedHub;
+import io.opendps.core.ca.CaCertificateOptions;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.DeviceCapabilities;
 import io.opendps.core.enrollment.EnrollmentGroup;
@@ -17,10 +19,12 @@ import io.opendps.core.json.Json;
 import io.opendps.core.sas.DerivedKeys;
 import io.opendps.core.sas.SasSigner;
 import io.opendps.core.sas.SasVerifier;
+import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.testing.MutableClock;
 import io.opendps.core.testing.TestDatabase;
+import io.opendps.core.x509.X509ChainValidator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
@@ -67,9 +71,11 @@ class RegistrarTest {
         registrations = new JdbcRegistrationStore(database.db());
         allocator = new Allocator(List.of(LinkedHub.of(HUB_A), LinkedHub.of(HUB_B),
                 new LinkedHub(HUB_MANUAL, 1000, false)));
-        enrollments = new EnrollmentService(enrollmentStore, registrations, allocator, clock);
+        CaCertificateService cas = new CaCertificateService(new JdbcCaCertificateStore(database.db()),
+                enrollmentStore, CaCertificateOptions.DEFAULTS, clock);
+        enrollments = new EnrollmentService(enrollmentStore, registrations, allocator, cas, clock);
         DeviceAuthenticator authenticator = new DeviceAuthenticator(SCOPE, enrollmentStore,
-                new SasVerifier(clock, Duration.ofMinutes(5)));
+                new SasVerifier(clock, Duration.ofMinutes(5)), cas, new X509ChainValidator(clock));
         registrar = new Registrar(SCOPE, authenticator, registrations, allocator, clock);
     }
 
