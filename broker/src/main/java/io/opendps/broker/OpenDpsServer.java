@@ -70,14 +70,16 @@ public final class OpenDpsServer implements AutoCloseable {
     private final ServiceInfo info;
     private final EnrollmentService enrollments;
     private final RegistrationStore registrations;
+    private final CaCertificateService caCertificates;
     private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
     private OpenDpsServer(ServiceInfo info, EnrollmentService enrollments, RegistrationStore registrations,
-            DpsExtension extension, Deque<AutoCloseable> resources) {
+            CaCertificateService caCertificates, DpsExtension extension, Deque<AutoCloseable> resources) {
         this.info = info;
         this.enrollments = enrollments;
         this.registrations = registrations;
+        this.caCertificates = caCertificates;
         this.extension = extension;
         this.resources = resources;
     }
@@ -117,7 +119,7 @@ public final class OpenDpsServer implements AutoCloseable {
         Allocator allocator = new Allocator(options.effectiveHubs().stream().map(LinkedHub::of).toList());
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
         CaCertificateService caCertificates = new CaCertificateService(new JdbcCaCertificateStore(db),
-                enrollmentStore, CaCertificateOptions.DEFAULTS, clock);
+                enrollmentStore, CaCertificateOptions.autoVerify(options.autoVerifyCa()), clock);
         Registrar registrar = new Registrar(identity.idScope(),
                 new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
                         new X509ChainValidator(clock)), registrationStore, allocator, clock);
@@ -133,7 +135,7 @@ public final class OpenDpsServer implements AutoCloseable {
 
         DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
-        ServiceApi api = new ServiceApi(enrollments,
+        ServiceApi api = new ServiceApi(enrollments, caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
         resources.push(https);
@@ -145,7 +147,7 @@ public final class OpenDpsServer implements AutoCloseable {
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(info, enrollments, registrationStore, extension, resources);
+        return new OpenDpsServer(info, enrollments, registrationStore, caCertificates, extension, resources);
     }
 
     /** Endpoints, ID scope, CA and connection string of this server. */
@@ -156,6 +158,11 @@ public final class OpenDpsServer implements AutoCloseable {
     /** Direct access to enrollment administration (the demo, tests). */
     public EnrollmentService enrollments() {
         return enrollments;
+    }
+
+    /** Direct access to CA certificate administration (tests). */
+    public CaCertificateService caCertificates() {
+        return caCertificates;
     }
 
     /** Direct access to registration records (tests). */

@@ -17,9 +17,11 @@ import java.util.List;
  * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies)
  * @param workerThreads size of the worker pool (store and crypto work) and of the database pool
  * @param workerQueue requests that may wait for a worker before devices get 429
+ * @param autoVerifyCa mark uploaded CA certificates verified without proof of possession (local development
+ *     only; off by default)
  */
 public record ServerOptions(Path dataDir, List<String> hostNames, String bindAddress, int mqttPort, int httpsPort,
-        List<String> hubs, Duration replyDelay, int workerThreads, int workerQueue) {
+        List<String> hubs, Duration replyDelay, int workerThreads, int workerQueue, boolean autoVerifyCa) {
 
     /** The DPS device port the Azure SDKs hard-code. */
     public static final int DPS_MQTT_PORT = 8883;
@@ -42,6 +44,13 @@ public record ServerOptions(Path dataDir, List<String> hostNames, String bindAdd
         }
     }
 
+    /** Options with CA proof of possession required (the default). */
+    public ServerOptions(Path dataDir, List<String> hostNames, String bindAddress, int mqttPort, int httpsPort,
+            List<String> hubs, Duration replyDelay, int workerThreads, int workerQueue) {
+        this(dataDir, hostNames, bindAddress, mqttPort, httpsPort, hubs, replyDelay, workerThreads, workerQueue,
+                false);
+    }
+
     /** The defaults of {@code ./opendps serve}: localhost, ports 8883 and 443 on all interfaces. */
     public static ServerOptions defaults(Path dataDir) {
         return new ServerOptions(dataDir, List.of("localhost"), "0.0.0.0", DPS_MQTT_PORT, DPS_HTTPS_PORT, List.of(),
@@ -62,13 +71,19 @@ public record ServerOptions(Path dataDir, List<String> hostNames, String bindAdd
     /** A copy with other ports. */
     public ServerOptions withPorts(int mqtt, int https) {
         return new ServerOptions(dataDir, hostNames, bindAddress, mqtt, https, hubs, replyDelay, workerThreads,
-                workerQueue);
+                workerQueue, autoVerifyCa);
     }
 
     /** A copy with other hubs. */
     public ServerOptions withHubs(List<String> value) {
         return new ServerOptions(dataDir, hostNames, bindAddress, mqttPort, httpsPort, value, replyDelay,
-                workerThreads, workerQueue);
+                workerThreads, workerQueue, autoVerifyCa);
+    }
+
+    /** A copy with CA auto-verification switched on or off. */
+    public ServerOptions withAutoVerifyCa(boolean value) {
+        return new ServerOptions(dataDir, hostNames, bindAddress, mqttPort, httpsPort, hubs, replyDelay,
+                workerThreads, workerQueue, value);
     }
 
     private static void checkPort(String what, int port) {

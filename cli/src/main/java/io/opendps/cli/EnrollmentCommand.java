@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.enrollment.ProvisioningStatus;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code opendps enrollment create|show|delete|list}: individual enrollments through the service API. */
 @Command(name = "enrollment", mixinStandardHelpOptions = true,
-        description = "Manage individual enrollments (symmetric key).",
+        description = "Manage individual enrollments (symmetric key or X.509 device certificate).",
         subcommands = {EnrollmentCommand.Create.class, EnrollmentCommand.Show.class, EnrollmentCommand.Delete.class,
             EnrollmentCommand.ListAll.class})
 final class EnrollmentCommand {
@@ -24,7 +25,9 @@ final class EnrollmentCommand {
     static final String COLLECTION = "enrollments";
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create an individual enrollment and print it with its keys.")
+            description = {"Create an individual enrollment and print it (with its keys, for symmetric keys).",
+                "With --certificate the device authenticates with that X.509 certificate (its subject CN must be "
+                        + "the registration id); otherwise with a symmetric key."})
     static final class Create implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ServiceOptions service;
@@ -41,16 +44,35 @@ final class EnrollmentCommand {
         @Option(names = "--secondary-key", description = "Secondary key (default: generated).")
         @Nullable String secondaryKey;
 
+        @Option(names = "--certificate", paramLabel = "PEM",
+                description = "X.509 attestation: the device's certificate (PEM or base64 DER file).")
+        @Nullable Path certificate;
+
+        @Option(names = "--secondary-certificate", paramLabel = "PEM",
+                description = "A second accepted device certificate (e.g. during rollover).")
+        @Nullable Path secondaryCertificate;
+
         @Option(names = "--hub", description = "Assign devices of this enrollment to this linked hub.")
         @Nullable String hub;
 
-        @Option(names = "--disabled", description = "Create the enrollment disabled.")
+        @Option(names = "--disabled", description = "Create the enrollment disabled (also how one device of a "
+                + "group is revoked: a disabled enrollment for its certificate).")
         boolean disabled;
 
         @Override
         public Integer call() {
+            if (certificate != null && (primaryKey != null || secondaryKey != null)) {
+                throw new IllegalArgumentException("--certificate and --symmetric-key/--secondary-key are mutually "
+                        + "exclusive: an enrollment uses one attestation");
+            }
+            if (certificate == null && secondaryCertificate != null) {
+                throw new IllegalArgumentException("--secondary-certificate needs --certificate");
+            }
+            AttestationMechanism attestation = certificate != null
+                    ? Attestations.clientCertificates(certificate, secondaryCertificate)
+                    : AttestationMechanism.symmetricKey(primaryKey, secondaryKey);
             IndividualEnrollment body = new IndividualEnrollment(registrationId, deviceId, null,
-                    AttestationMechanism.symmetricKey(primaryKey, secondaryKey), null, hub, null, null,
+                    attestation, null, hub, null, null,
                     disabled ? ProvisioningStatus.DISABLED : ProvisioningStatus.ENABLED, null, null, null, null,
                     null, null, null);
             JsonNode created = service.client().put(COLLECTION, registrationId, body);

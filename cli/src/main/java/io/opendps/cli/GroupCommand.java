@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.ProvisioningStatus;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code opendps group create|show|delete|list}: enrollment groups through the service API. */
 @Command(name = "group", mixinStandardHelpOptions = true,
-        description = "Manage enrollment groups (symmetric key; devices use keys derived from the group key).",
+        description = {"Manage enrollment groups: symmetric key (devices use keys derived from the group key) or "
+                + "X.509 (devices whose certificates chain to the group's CA)."},
         subcommands = {GroupCommand.Create.class, GroupCommand.Show.class, GroupCommand.Delete.class,
             GroupCommand.ListAll.class})
 final class GroupCommand {
@@ -24,7 +26,9 @@ final class GroupCommand {
     static final String COLLECTION = "enrollmentGroups";
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create an enrollment group and print it with its keys.")
+            description = {"Create an enrollment group and print it (with its keys, for symmetric keys).",
+                "X.509 groups: --ca-certificate uploads a root or intermediate CA with the group; --ca-reference "
+                        + "names a CA certificate registered (and verified) with 'opendps ca'."})
     static final class Create implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ServiceOptions service;
@@ -39,6 +43,14 @@ final class GroupCommand {
         @Option(names = "--secondary-key", description = "Secondary group key (default: generated).")
         @Nullable String secondaryKey;
 
+        @Option(names = "--ca-certificate", paramLabel = "PEM",
+                description = "X.509 group: the root or intermediate CA certificate devices chain to.")
+        @Nullable Path caCertificate;
+
+        @Option(names = "--ca-reference", paramLabel = "NAME",
+                description = "X.509 group: a CA certificate registered with 'opendps ca upload' and verified.")
+        @Nullable String caReference;
+
         @Option(names = "--hub", description = "Assign the group's devices to this linked hub.")
         @Nullable String hub;
 
@@ -47,8 +59,18 @@ final class GroupCommand {
 
         @Override
         public Integer call() {
-            EnrollmentGroup body = new EnrollmentGroup(groupId, AttestationMechanism.symmetricKey(primaryKey,
-                    secondaryKey), null, hub, null, null, disabled ? ProvisioningStatus.DISABLED
+            int kinds = (caCertificate != null ? 1 : 0) + (caReference != null ? 1 : 0)
+                    + (primaryKey != null || secondaryKey != null ? 1 : 0);
+            if (kinds > 1) {
+                throw new IllegalArgumentException("use one of --ca-certificate, --ca-reference or "
+                        + "--symmetric-key/--secondary-key: a group uses one attestation");
+            }
+            AttestationMechanism attestation = caCertificate != null
+                    ? Attestations.signingCertificates(caCertificate, null)
+                    : caReference != null ? Attestations.caReferences(caReference, null)
+                    : AttestationMechanism.symmetricKey(primaryKey, secondaryKey);
+            EnrollmentGroup body = new EnrollmentGroup(groupId, attestation, null, hub, null, null,
+                    disabled ? ProvisioningStatus.DISABLED
                     : ProvisioningStatus.ENABLED, null, null, null, null, null, null);
             Output.print(spec.commandLine().getOut(), service.client().put(COLLECTION, groupId, body), service.json);
             return 0;

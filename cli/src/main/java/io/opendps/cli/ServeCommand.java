@@ -47,11 +47,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--hub", description = "A linked IoT hub host name; repeatable. Default: the first host name.")
     List<String> hubs = new ArrayList<>();
 
+    @Option(names = "--auto-verify-ca", description = "Local development only: accept CA certificates uploaded with "
+            + "isVerified=true (ca upload --verified) without proof of possession, and let groups reference "
+            + "unverified CAs. Off by default.")
+    boolean autoVerifyCa;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerOptions defaults = ServerOptions.defaults(dataDir);
         ServerOptions options = new ServerOptions(dataDir, hosts.isEmpty() ? defaults.hostNames() : hosts, bind,
-                mqttPort, httpsPort, hubs, Duration.ofMillis(100), defaults.workerThreads(), defaults.workerQueue());
+                mqttPort, httpsPort, hubs, Duration.ofMillis(100), defaults.workerThreads(), defaults.workerQueue(),
+                autoVerifyCa);
         OpenDpsServer server = OpenDpsServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -83,6 +83,11 @@ final class ServiceClient {
                 StandardCharsets.UTF_8), null).body();
     }
 
+    /** Any request: {@code path} relative to the service root, e.g. {@code certificates/my-root/verify}. */
+    @Nullable JsonNode call(String method, String path, @Nullable Object body) {
+        return send(method, path, body == null ? null : Json.toBytes(body), null).body();
+    }
+
     /** Every item of a collection, following continuation tokens. */
     List<JsonNode> queryAll(String collection) {
         List<JsonNode> items = new ArrayList<>();

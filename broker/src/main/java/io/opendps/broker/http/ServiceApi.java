@@ -2,6 +2,7 @@ package io.opendps.broker.http;
 
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.enrollment.IndividualEnrollment;
@@ -14,6 +15,7 @@ import io.opendps.core.service.ServiceAuthorizer;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -22,8 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The service REST API ({@code dps-service-api.md}), the enrollment subset: individual enrollments and
- * enrollment groups (PUT/GET/DELETE, attestation-mechanism read, query with paging). Paths and their segments
+ * The service REST API ({@code dps-service-api.md}): individual enrollments and enrollment groups (PUT/GET/DELETE,
+ * attestation-mechanism read, query with paging) and CA certificates with proof of possession
+ * ({@link CaCertificateApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
  * the operation requires. Creates and updates answer 200, deletes 204, errors carry the Azure error body.
  *
@@ -37,8 +40,11 @@ public final class ServiceApi {
     private final EnrollmentService enrollments;
     private final ServiceAuthorizer authorizer;
     private final Clock clock;
+    private final CaCertificateApi caCertificates;
 
-    public ServiceApi(EnrollmentService enrollments, ServiceAuthorizer authorizer, Clock clock) {
+    public ServiceApi(EnrollmentService enrollments, CaCertificateService caCertificates, ServiceAuthorizer authorizer,
+            Clock clock) {
+        this.caCertificates = new CaCertificateApi(caCertificates);
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
         this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -58,6 +64,12 @@ public final class ServiceApi {
     }
 
     private ApiResponse route(ApiRequest r) {
+        List<String> path = CaCertificateApi.withoutArmPrefix(r.segments());
+        if (!path.isEmpty() && path.get(0).equalsIgnoreCase("certificates")) {
+            requireApiVersion(r);
+            authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG);
+            return caCertificates.handle(r, path);
+        }
         String collection = r.segmentLower(0);
         boolean enrollment = collection.equals("enrollments");
         boolean group = collection.equals("enrollmentgroups");
@@ -180,7 +192,7 @@ public final class ServiceApi {
         return ApiResponse.json(200, body, etag == null ? Map.of() : Map.of("ETag", etag));
     }
 
-    private static <T> T parse(ApiRequest r, Class<T> type) {
+    static <T> T parse(ApiRequest r, Class<T> type) {
         if (r.body().length == 0) {
             throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is empty; send the %s "
                     + "as JSON", type.getSimpleName());

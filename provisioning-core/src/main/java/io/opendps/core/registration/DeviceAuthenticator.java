@@ -202,7 +202,7 @@ public final class DeviceAuthenticator {
         String cn = CertificateCodec.commonName(leaf);
         if (cn == null || !cn.equalsIgnoreCase(registrationId)) {
             return new Rejected(Reason.CERTIFICATE_CN_MISMATCH, "Unauthorized: the client certificate's subject CN "
-                    + (cn == null ? "is missing" : "'" + cn + "'") + " but the registration id is '" + registrationId
+                    + (cn == null ? "is missing" : "is '" + cn + "'") + " but the registration id is '" + registrationId
                     + "'; an X.509 device registers with its certificate's CN as registration id");
         }
         X509ChainValidator.Invalid dates = validator.checkValidity(leaf);
