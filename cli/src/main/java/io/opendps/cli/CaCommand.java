@@ -53,7 +53,7 @@ final class CaCommand {
             Map<String, Object> properties = new LinkedHashMap<>();
             properties.put("certificate", Attestations.read(file));
             properties.put("isVerified", verified);
-            JsonNode c = service.client().call("PUT", PATH + name, Map.of("properties", properties));
+            JsonNode c = service.client().call("PUT", PATH + name, Map.of("properties", properties), ifMatch);
             print(spec, service, c);
             return 0;
         }

@@ -67,25 +67,30 @@ final class ServiceClient {
     }
 
     JsonNode put(String collection, String id, Object body) {
-        return send("PUT", collection + "/" + encode(id), Json.toBytes(body), null).body();
+        return send("PUT", collection + "/" + encode(id), Json.toBytes(body), null, null).body();
     }
 
     JsonNode get(String collection, String id) {
-        return send("GET", collection + "/" + encode(id), null, null).body();
+        return send("GET", collection + "/" + encode(id), null, null, null).body();
     }
 
     void delete(String collection, String id) {
-        send("DELETE", collection + "/" + encode(id), null, null);
+        send("DELETE", collection + "/" + encode(id), null, null, null);
     }
 
     JsonNode attestation(String collection, String id) {
         return send("POST", collection + "/" + encode(id) + "/attestationmechanism", "{}".getBytes(
-                StandardCharsets.UTF_8), null).body();
+                StandardCharsets.UTF_8), null, null).body();
     }
 
     /** Any request: {@code path} relative to the service root, e.g. {@code certificates/my-root/verify}. */
     @Nullable JsonNode call(String method, String path, @Nullable Object body) {
-        return send(method, path, body == null ? null : Json.toBytes(body), null).body();
+        return call(method, path, body, null);
+    }
+
+    /** {@link #call(String, String, Object)} with an {@code If-Match} header when {@code ifMatch} is not null. */
+    @Nullable JsonNode call(String method, String path, @Nullable Object body, @Nullable String ifMatch) {
+        return send(method, path, body == null ? null : Json.toBytes(body), null, ifMatch).body();
     }
 
     /** Every item of a collection, following continuation tokens. */
@@ -94,14 +99,15 @@ final class ServiceClient {
         String continuation = null;
         do {
             Reply r = send("POST", collection + "/query", "{\"query\":\"SELECT *\"}".getBytes(StandardCharsets.UTF_8),
-                    continuation);
+                    continuation, null);
             r.body().forEach(items::add);
             continuation = r.headers().firstValue("x-ms-continuation").orElse(null);
         } while (continuation != null);
         return items;
     }
 
-    private Reply send(String method, String path, byte @Nullable [] body, @Nullable String continuation) {
+    private Reply send(String method, String path, byte @Nullable [] body, @Nullable String continuation,
+            @Nullable String ifMatch) {
         URI uri = URI.create("https://" + connection.host() + ":" + connection.port() + "/" + path + "?api-version="
                 + API_VERSION);
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
@@ -115,6 +121,9 @@ final class ServiceClient {
         }
         if (continuation != null) {
             b.header("x-ms-continuation", continuation);
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
         }
         HttpResponse<byte[]> response;
         try {

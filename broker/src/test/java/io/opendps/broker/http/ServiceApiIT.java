@@ -452,13 +452,15 @@ class ServiceApiIT {
     }
 
     @Test
-    void put_x509Attestation_is400SayingUnsupported() throws Exception {
+    void put_x509UnreadableCertificate_is400NamingTheField() throws Exception {
         String body = "{\"registrationId\":\"bad-x509\",\"attestation\":{\"type\":\"x509\",\"x509\":{"
                 + "\"clientCertificates\":{\"primary\":{\"certificate\":\"MIIB\"}}}}}";
 
         Reply r = call("PUT", "/enrollments/bad-x509").body(body).send();
 
-        assertThat(assertError(r, 400, -1)).contains("x509").contains("not supported");
+        assertThat(assertError(r, 400, -1)).contains("attestation.x509.clientCertificates.primary.certificate")
+                .contains("not a readable certificate");
+        assertError(call("GET", "/enrollments/bad-x509").send(), 404, 404201);
     }
 
     @Test
