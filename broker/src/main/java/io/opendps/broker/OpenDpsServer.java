@@ -16,6 +16,7 @@ import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
+import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.x509.X509ChainValidator;
 import io.opendps.core.sas.SasVerifier;
 import io.opendps.core.service.AccessPolicy;
@@ -135,7 +136,7 @@ public final class OpenDpsServer implements AutoCloseable {
 
         DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
-        ServiceApi api = new ServiceApi(enrollments, caCertificates,
+        ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
         resources.push(https);

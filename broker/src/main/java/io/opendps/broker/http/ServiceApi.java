@@ -8,6 +8,8 @@ import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.enrollment.Page;
 import io.opendps.core.error.ErrorCode;
+import io.opendps.core.registration.DeviceRegistrationState;
+import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
 import io.opendps.core.service.AccessRight;
@@ -25,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The service REST API ({@code dps-service-api.md}): individual enrollments and enrollment groups (PUT/GET/DELETE,
- * attestation-mechanism read, query with paging) and CA certificates with proof of possession
- * ({@link CaCertificateApi}). Paths and their segments
+ * attestation-mechanism read, query with paging), device registration records (get, delete, query per group)
+ * and CA certificates with proof of possession ({@link CaCertificateApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
  * the operation requires. Creates and updates answer 200, deletes 204, errors carry the Azure error body.
  *
@@ -41,10 +43,12 @@ public final class ServiceApi {
     private final ServiceAuthorizer authorizer;
     private final Clock clock;
     private final CaCertificateApi caCertificates;
+    private final RegistrationRecordService registrations;
 
-    public ServiceApi(EnrollmentService enrollments, CaCertificateService caCertificates, ServiceAuthorizer authorizer,
-            Clock clock) {
+    public ServiceApi(EnrollmentService enrollments, RegistrationRecordService registrations,
+            CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock) {
         this.caCertificates = new CaCertificateApi(caCertificates);
+        this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
         this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -71,6 +75,10 @@ public final class ServiceApi {
             return caCertificates.handle(r, path);
         }
         String collection = r.segmentLower(0);
+        if (collection.equals("registrations")) {
+            requireApiVersion(r);
+            return registrationResource(r);
+        }
         boolean enrollment = collection.equals("enrollments");
         boolean group = collection.equals("enrollmentgroups");
         if (!enrollment && !group) {
@@ -145,6 +153,40 @@ public final class ServiceApi {
         }
     }
 
+    /**
+     * {@code GET|DELETE /registrations/{registrationId}} and {@code POST /registrations/{groupId}/query} (the body
+     * may be absent, as the Azure CLI sends it; the query text is not interpreted).
+     */
+    private ApiResponse registrationResource(ApiRequest r) {
+        int n = r.segments().size();
+        if (n == 3 && r.segmentLower(2).equals("query")) {
+            if (!r.method().equals("POST")) {
+                throw notAllowed(r);
+            }
+            authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_READ);
+            return queryResponse(registrations.queryGroup(r.segments().get(1), maxItems(r),
+                    r.header("x-ms-continuation")), "DeviceRegistration", maxItems(r));
+        }
+        if (n != 2) {
+            throw new ProvisioningException(ErrorCode.NOT_FOUND, "no such resource: /%s",
+                    String.join("/", r.segments()));
+        }
+        String id = r.segments().get(1);
+        switch (r.method()) {
+            case "GET" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_READ);
+                DeviceRegistrationState state = registrations.get(id);
+                return withEtag(state, state.etag());
+            }
+            case "DELETE" -> {
+                authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_WRITE);
+                registrations.delete(id, r.header("If-Match"));
+                return ApiResponse.noContent();
+            }
+            default -> throw notAllowed(r);
+        }
+    }
+
     private ApiResponse queryEnrollments(ApiRequest r) {
         Page<IndividualEnrollment> page = enrollments.listEnrollments(maxItems(r), r.header("x-ms-continuation"));
         return queryResponse(page, "Enrollment", maxItems(r));
@@ -163,7 +205,7 @@ public final class ServiceApi {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("x-ms-item-type", itemType);
         if (requested > 0) {
-            headers.put("x-ms-max-item-count", Integer.toString(Math.min(requested, EnrollmentService.MAX_PAGE)));
+            headers.put("x-ms-max-item-count", Integer.toString(Page.pageSize(requested)));
         }
         if (page.continuation() != null) {
             headers.put("x-ms-continuation", page.continuation());

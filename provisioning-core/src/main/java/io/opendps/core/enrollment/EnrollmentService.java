@@ -7,16 +7,12 @@ import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.store.DuplicateKeyException;
 import io.opendps.core.store.EditableEnrollmentStore;
-import io.opendps.core.store.Ids;
 import io.opendps.core.store.RegistrationStore;
 import io.opendps.core.store.StaleVersionException;
 import io.opendps.core.x509.X509Attestation;
 import io.opendps.core.x509.X509Certificates;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Base64;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -36,7 +32,7 @@ public final class EnrollmentService {
 
     private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
     /** The largest page a query returns, whatever {@code x-ms-max-item-count} asks for. */
-    public static final int MAX_PAGE = 1000;
+    public static final int MAX_PAGE = Page.MAX_PAGE;
 
     private final EditableEnrollmentStore store;
     private final RegistrationStore registrations;
@@ -122,15 +118,11 @@ public final class EnrollmentService {
      * device's registration record when it has one.
      */
     public Page<IndividualEnrollment> listEnrollments(int pageSize, @Nullable String continuation) {
-        int size = pageSize(pageSize);
-        List<IndividualEnrollment> items = store.listEnrollments(afterKey(continuation), size + 1);
-        List<IndividualEnrollment> page = items.subList(0, Math.min(size, items.size())).stream()
-                .map(e -> e.redacted().withRegistrationState(
+        int size = Page.pageSize(pageSize);
+        return Page.of(store.listEnrollments(Page.afterKey(continuation), size + 1), size,
+                e -> Objects.requireNonNull(e.registrationId()), e -> e.redacted().withRegistrationState(
                         registrations.find(Objects.requireNonNull(e.registrationId()))
-                                .map(DeviceRegistrationState::serviceView).orElse(null)))
-                .toList();
-        return new Page<>(page, items.size() > size
-                ? token(Objects.requireNonNull(page.get(page.size() - 1).registrationId())) : null);
+                                .map(DeviceRegistrationState::serviceView).orElse(null)));
     }
 
     /** Creates or replaces an enrollment group; returns it with its keys. */
@@ -191,12 +183,9 @@ public final class EnrollmentService {
 
     /** A page of groups (no keys), ordered by id. */
     public Page<EnrollmentGroup> listGroups(int pageSize, @Nullable String continuation) {
-        int size = pageSize(pageSize);
-        List<EnrollmentGroup> items = store.listGroups(afterKey(continuation), size + 1);
-        List<EnrollmentGroup> page = items.subList(0, Math.min(size, items.size())).stream()
-                .map(EnrollmentGroup::redacted).toList();
-        return new Page<>(page, items.size() > size
-                ? token(Objects.requireNonNull(page.get(page.size() - 1).enrollmentGroupId())) : null);
+        int size = Page.pageSize(pageSize);
+        return Page.of(store.listGroups(Page.afterKey(continuation), size + 1), size,
+                g -> Objects.requireNonNull(g.enrollmentGroupId()), EnrollmentGroup::redacted);
     }
 
     /** The audit text of an attestation: its type, and thumbprints or CA names for X.509. */
@@ -244,29 +233,6 @@ public final class EnrollmentService {
         }
         // Compare leniently (quotes optional) here; the store then compares exactly against what it holds.
         return stored.filter(s -> Etags.matches(ifMatch, s)).orElse(ifMatch);
-    }
-
-    private static int pageSize(int requested) {
-        if (requested <= 0) {
-            return 100;
-        }
-        return Math.min(requested, MAX_PAGE);
-    }
-
-    private static @Nullable String afterKey(@Nullable String continuation) {
-        if (continuation == null || continuation.isEmpty()) {
-            return null;
-        }
-        try {
-            return new String(Base64.getUrlDecoder().decode(continuation), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT,
-                    "x-ms-continuation '%s' is not a token this server issued", continuation);
-        }
-    }
-
-    private static String token(String id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(Ids.key(id).getBytes(StandardCharsets.UTF_8));
     }
 
     private static ProvisioningException enrollmentNotFound(String id) {

@@ -3,6 +3,7 @@ package io.opendps.core.store;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.registration.RegistrationOperation;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -20,6 +21,12 @@ public interface RegistrationStore {
 
     /** Deletes the record; false when absent; {@link StaleVersionException} on an etag mismatch. */
     boolean delete(String registrationId, @Nullable String expectedEtag);
+
+    /**
+     * A page of the records of devices that registered through enrollment group {@code groupId} (case-insensitive),
+     * ordered by registration id key, strictly after {@code afterKey} when given. Records outlive their group.
+     */
+    List<DeviceRegistrationState> listByGroup(String groupId, @Nullable String afterKey, int limit);
 
     /** The operation with this id. */
     Optional<RegistrationOperation> findOperation(String operationId);

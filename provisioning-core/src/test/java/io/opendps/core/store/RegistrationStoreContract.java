@@ -37,6 +37,31 @@ public interface RegistrationStoreContract {
                 new RegistrationOperationStatus(operationId, state.status(), state));
     }
 
+    static DeviceRegistrationState member(String registrationId, String groupId) {
+        return new DeviceRegistrationState(registrationId, T0, "hub-a", registrationId, RegistrationStatus.ASSIGNED,
+                Substatus.INITIAL_ASSIGNMENT, null, null, T0, "etag-" + registrationId, new GroupReference(groupId),
+                null);
+    }
+
+    @Test
+    default void listByGroup_pagesInIdOrder_caseInsensitiveGroup_onlyThatGroup() {
+        for (String id : new String[] {"dev-c", "dev-a", "DEV-B"}) {
+            registrations().saveAttempt(member(id, "Fleet"), operation("op-" + id, member(id, "Fleet"), T0));
+        }
+        DeviceRegistrationState other = member("dev-x", "other-fleet");
+        registrations().saveAttempt(other, operation("op-x", other, T0));
+        DeviceRegistrationState individual = assigned("dev-i", "hub-a", "e-i", T0);
+        registrations().saveAttempt(individual, operation("op-i", individual, T0));
+
+        assertThat(registrations().listByGroup("fleet", null, 10))
+                .extracting(DeviceRegistrationState::registrationId).containsExactly("dev-a", "DEV-B", "dev-c");
+        assertThat(registrations().listByGroup("FLEET", null, 2))
+                .extracting(DeviceRegistrationState::registrationId).containsExactly("dev-a", "DEV-B");
+        assertThat(registrations().listByGroup("fleet", "dev-b", 10))
+                .extracting(DeviceRegistrationState::registrationId).containsExactly("dev-c");
+        assertThat(registrations().listByGroup("no-such-group", null, 10)).isEmpty();
+    }
+
     @Test
     default void find_absent_isEmpty() {
         assertThat(registrations().find("nobody")).isEmpty();

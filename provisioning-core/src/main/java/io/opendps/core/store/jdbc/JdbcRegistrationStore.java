@@ -11,6 +11,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -89,6 +91,29 @@ public final class JdbcRegistrationStore implements RegistrationStore {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM registration WHERE id_key = ?")) {
                 ps.setString(1, key);
                 return ps.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public List<DeviceRegistrationState> listByGroup(String groupId, @Nullable String afterKey, int limit) {
+        return db.inTransaction("listing registrations of group [" + groupId + "]", c -> {
+            String sql = "SELECT document FROM registration WHERE group_id_key = ?"
+                    + (afterKey == null ? "" : " AND id_key > ?") + " ORDER BY id_key FETCH FIRST ? ROWS ONLY";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                ps.setString(i++, Ids.key(groupId));
+                if (afterKey != null) {
+                    ps.setString(i++, afterKey);
+                }
+                ps.setInt(i, limit);
+                List<DeviceRegistrationState> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Documents.read(rs.getString(1), DeviceRegistrationState.class));
+                    }
+                }
+                return out;
             }
         });
     }

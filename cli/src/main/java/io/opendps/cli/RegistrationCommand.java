@@ -1,0 +1,101 @@
+package io.opendps.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.opendps.core.json.Json;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code opendps registration show|delete|list}: device registration records through the service API. Deleting a
+ * record makes the device's next registration a first-time assignment; it does not touch the hub.
+ */
+@Command(name = "registration", mixinStandardHelpOptions = true,
+        description = "Show, delete and list device registration records (what each device was assigned).",
+        subcommands = {RegistrationCommand.Show.class, RegistrationCommand.Delete.class,
+            RegistrationCommand.ListGroup.class})
+final class RegistrationCommand {
+
+    static final String COLLECTION = "registrations";
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a device's registration record.")
+    static final class Show implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin ServiceOptions service;
+
+        @Parameters(paramLabel = "REGISTRATION_ID", description = "The device's registration id.")
+        String registrationId;
+
+        @Override
+        public Integer call() {
+            Output.print(spec.commandLine().getOut(), service.client().get(COLLECTION, registrationId), service.json);
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = {"Delete a device's registration record: its next registration starts afresh "
+                    + "(allocation and device id evaluated again). The hub's device identity is not touched."})
+    static final class Delete implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin ServiceOptions service;
+
+        @Parameters(paramLabel = "REGISTRATION_ID", description = "The device's registration id.")
+        String registrationId;
+
+        @Option(names = "--if-match", paramLabel = "ETAG", description = "Delete only this version of the record.")
+        @Nullable String ifMatch;
+
+        @Override
+        public Integer call() {
+            service.client().call("DELETE", COLLECTION + "/" + URLEncoder.encode(registrationId,
+                    StandardCharsets.UTF_8), null, ifMatch);
+            spec.commandLine().getOut().println("Deleted the registration record of " + registrationId);
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List the registration records of the devices of an enrollment group.")
+    static final class ListGroup implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin ServiceOptions service;
+
+        @Option(names = "--group-id", required = true, description = "The enrollment group (records outlive it).")
+        String groupId;
+
+        @Override
+        public Integer call() {
+            List<JsonNode> items = service.client().queryAll(COLLECTION + "/"
+                    + URLEncoder.encode(groupId, StandardCharsets.UTF_8));
+            PrintWriter out = spec.commandLine().getOut();
+            if (service.json) {
+                ArrayNode array = Json.mapper().createArrayNode();
+                items.forEach(array::add);
+                Output.print(out, array, true);
+                return 0;
+            }
+            if (items.isEmpty()) {
+                out.println("No registration records for group " + groupId + ".");
+                return 0;
+            }
+            String format = "%-40s %-9s %-40s %s%n";
+            out.printf(format, "registrationId", "status", "assignedHub", "deviceId");
+            for (JsonNode r : items) {
+                out.printf(format, r.path("registrationId").asText(), r.path("status").asText(),
+                        r.path("assignedHub").asText("-"), r.path("deviceId").asText("-"));
+            }
+            return 0;
+        }
+    }
+}
