@@ -13,6 +13,8 @@ public enum ErrorCode {
     REGISTRATION_ID_MISMATCH(400, 400005),
     /** {@code api-version} is missing or not a version this server serves. */
     INVALID_API_VERSION(400, 400009),
+    /** A bulk enrollment operation holds more than the 10 items Azure DPS accepts per call. */
+    BULK_TOO_MANY_ITEMS(400, 400220),
     /** A CA certificate upload is not acceptable (unreadable, not a CA, isVerified without proof of possession). */
     CA_CERTIFICATE_INVALID(400, 400301),
     /** Proof of possession failed: no pending or an expired code, wrong CN, wrong signer, invalid dates. */
