@@ -3,6 +3,9 @@ package io.opendps.broker.http;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.ca.CaCertificateService;
+import io.opendps.core.enrollment.BulkEnrollmentGroupOperation;
+import io.opendps.core.enrollment.BulkEnrollmentOperation;
+import io.opendps.core.enrollment.BulkEnrollmentService;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.enrollment.IndividualEnrollment;
@@ -27,7 +30,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The service REST API ({@code dps-service-api.md}): individual enrollments and enrollment groups (PUT/GET/DELETE,
- * attestation-mechanism read, query with paging), device registration records (get, delete, query per group)
+ * attestation-mechanism read, query with paging, bulk operations), device registration records (get, delete, query per group)
  * and CA certificates with proof of possession ({@link CaCertificateApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
  * the operation requires. Creates and updates answer 200, deletes 204, errors carry the Azure error body.
@@ -40,6 +43,7 @@ public final class ServiceApi {
     private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
 
     private final EnrollmentService enrollments;
+    private final BulkEnrollmentService bulk;
     private final ServiceAuthorizer authorizer;
     private final Clock clock;
     private final CaCertificateApi caCertificates;
@@ -50,6 +54,7 @@ public final class ServiceApi {
         this.caCertificates = new CaCertificateApi(caCertificates);
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
+        this.bulk = new BulkEnrollmentService(enrollments);
         this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
@@ -90,6 +95,9 @@ public final class ServiceApi {
         if (n == 2 && r.segmentLower(1).equals("query") && r.method().equals("POST")) {
             authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
             return enrollment ? queryEnrollments(r) : queryGroups(r);
+        }
+        if (n == 1) {
+            return bulkOperation(r, enrollment);
         }
         if (n == 3 && r.segmentLower(2).equals("attestationmechanism")) {
             if (!r.method().equals("POST")) {
@@ -151,6 +159,20 @@ public final class ServiceApi {
             }
             default -> throw notAllowed(r);
         }
+    }
+
+    /**
+     * {@code POST /enrollments} and {@code POST /enrollmentGroups}: bulk create, update, updateIfMatchETag or delete
+     * of up to 10 items ({@link BulkEnrollmentService}). 200 with the result even when items failed; 400 when the
+     * request as a whole is invalid (then nothing was written).
+     */
+    private ApiResponse bulkOperation(ApiRequest r, boolean enrollment) {
+        if (!r.method().equals("POST")) {
+            throw notAllowed(r);
+        }
+        authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
+        return ApiResponse.json(200, enrollment ? bulk.enrollments(parse(r, BulkEnrollmentOperation.class))
+                : bulk.groups(parse(r, BulkEnrollmentGroupOperation.class)), Map.of());
     }
 
     /**
