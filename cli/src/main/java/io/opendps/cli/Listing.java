@@ -6,7 +6,7 @@ import io.opendps.core.json.Json;
 import java.io.PrintWriter;
 import java.util.List;
 
-/** A table of enrollments or groups: id, status, attestation, hub. */
+/** Tables of enrollments or groups (id, status, attestation, hub) and of registration records, or a JSON array. */
 final class Listing {
 
     private Listing() {
@@ -28,6 +28,24 @@ final class Listing {
         for (JsonNode e : items) {
             out.printf(format, e.path(idField).asText(), e.path("provisioningStatus").asText("enabled"),
                     e.path("attestation").path("type").asText(), e.path("iotHubHostName").asText("(allocated)"));
+        }
+    }
+
+    /** A table of registration records: id, status, assigned hub, device id. */
+    static void printRegistrations(PrintWriter out, List<JsonNode> items, boolean json, String empty) {
+        if (json) {
+            print(out, items, true, "registrationId", empty);
+            return;
+        }
+        if (items.isEmpty()) {
+            out.println(empty);
+            return;
+        }
+        String format = "%-40s %-9s %-40s %s%n";
+        out.printf(format, "registrationId", "status", "assignedHub", "deviceId");
+        for (JsonNode r : items) {
+            out.printf(format, r.path("registrationId").asText(), r.path("status").asText(),
+                    r.path("assignedHub").asText("-"), r.path("deviceId").asText("-"));
         }
     }
 }

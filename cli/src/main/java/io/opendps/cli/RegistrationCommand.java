@@ -1,9 +1,6 @@
 package io.opendps.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.opendps.core.json.Json;
-import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -78,23 +75,8 @@ final class RegistrationCommand {
         public Integer call() {
             List<JsonNode> items = service.client().queryAll(COLLECTION + "/"
                     + URLEncoder.encode(groupId, StandardCharsets.UTF_8));
-            PrintWriter out = spec.commandLine().getOut();
-            if (service.json) {
-                ArrayNode array = Json.mapper().createArrayNode();
-                items.forEach(array::add);
-                Output.print(out, array, true);
-                return 0;
-            }
-            if (items.isEmpty()) {
-                out.println("No registration records for group " + groupId + ".");
-                return 0;
-            }
-            String format = "%-40s %-9s %-40s %s%n";
-            out.printf(format, "registrationId", "status", "assignedHub", "deviceId");
-            for (JsonNode r : items) {
-                out.printf(format, r.path("registrationId").asText(), r.path("status").asText(),
-                        r.path("assignedHub").asText("-"), r.path("deviceId").asText("-"));
-            }
+            Listing.printRegistrations(spec.commandLine().getOut(), items, service.json,
+                    "No registration records for group " + groupId + ".");
             return 0;
         }
     }

@@ -1,7 +1,9 @@
 package io.opendps.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.opendps.broker.tls.TlsMaterial;
+import io.opendps.core.enrollment.BulkOperationResult;
 import io.opendps.core.json.Json;
 import io.opendps.core.sas.SasSigner;
 import java.io.IOException;
@@ -15,7 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -95,19 +99,80 @@ final class ServiceClient {
 
     /** Every item of a collection, following continuation tokens. */
     List<JsonNode> queryAll(String collection) {
+        return queryAll(collection, "SELECT *", 0);
+    }
+
+    /** Every item a query returns, following continuation tokens; {@code pageSize} 0 = the server's default. */
+    List<JsonNode> queryAll(String collection, String queryText, int pageSize) {
         List<JsonNode> items = new ArrayList<>();
         String continuation = null;
         do {
-            Reply r = send("POST", collection + "/query", "{\"query\":\"SELECT *\"}".getBytes(StandardCharsets.UTF_8),
-                    continuation, null);
-            r.body().forEach(items::add);
-            continuation = r.headers().firstValue("x-ms-continuation").orElse(null);
+            QueryPage page = query(collection, queryText, pageSize, continuation);
+            items.addAll(page.items());
+            continuation = page.continuation();
         } while (continuation != null);
         return items;
     }
 
+    /** One page of a query result and the token of the next page (null on the last page). */
+    record QueryPage(List<JsonNode> items, @Nullable String continuation) {
+        QueryPage {
+            items = List.copyOf(items);
+        }
+    }
+
+    /**
+     * One page of {@code POST {collection}/query}: {@code pageSize} items at most ({@code x-ms-max-item-count}; 0 =
+     * the server's default), after {@code continuation} (null = the first page).
+     */
+    QueryPage query(String collection, String queryText, int pageSize, @Nullable String continuation) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (pageSize > 0) {
+            headers.put("x-ms-max-item-count", Integer.toString(pageSize));
+        }
+        if (continuation != null) {
+            headers.put("x-ms-continuation", continuation);
+        }
+        ObjectNode spec = Json.mapper().createObjectNode().put("query", queryText);
+        Reply r = send("POST", collection + "/query", Json.toBytes(spec), headers);
+        List<JsonNode> items = new ArrayList<>();
+        if (r.body() != null) {
+            r.body().forEach(items::add);
+        }
+        return new QueryPage(items, r.headers().firstValue("x-ms-continuation").filter(t -> !t.isEmpty())
+                .orElse(null));
+    }
+
+    /**
+     * {@code POST {collection}} with a bulk operation body ({@code enrollments} or {@code enrollmentGroups}): the
+     * per-item result; a request refused as a whole is an {@link ApiException}.
+     */
+    BulkOperationResult bulk(String collection, Object operation) {
+        JsonNode body = send("POST", collection, Json.toBytes(operation), Map.of()).body();
+        if (body == null) {
+            throw new IllegalStateException("the service answered the bulk operation without a result");
+        }
+        try {
+            return Json.mapper().treeToValue(body, BulkOperationResult.class);
+        } catch (IOException e) {
+            throw new IllegalStateException("the service answered the bulk operation with an unreadable result: "
+                    + e.getMessage(), e);
+        }
+    }
+
     private Reply send(String method, String path, byte @Nullable [] body, @Nullable String continuation,
             @Nullable String ifMatch) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (continuation != null) {
+            headers.put("x-ms-continuation", continuation);
+        }
+        if (ifMatch != null) {
+            headers.put("If-Match", ifMatch);
+        }
+        return send(method, path, body, headers);
+    }
+
+    private Reply send(String method, String path, byte @Nullable [] body, Map<String, String> headers) {
         URI uri = URI.create("https://" + connection.host() + ":" + connection.port() + "/" + path + "?api-version="
                 + API_VERSION);
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
@@ -119,12 +184,7 @@ final class ServiceClient {
         if (body != null) {
             b.header("Content-Type", "application/json; charset=utf-8");
         }
-        if (continuation != null) {
-            b.header("x-ms-continuation", continuation);
-        }
-        if (ifMatch != null) {
-            b.header("If-Match", ifMatch);
-        }
+        headers.forEach(b::header);
         HttpResponse<byte[]> response;
         try {
             response = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
