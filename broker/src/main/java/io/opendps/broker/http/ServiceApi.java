@@ -1,6 +1,5 @@
 package io.opendps.broker.http;
 
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.BulkEnrollmentGroupOperation;
@@ -15,6 +14,7 @@ import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
+import io.opendps.core.json.JsonProblem;
 import io.opendps.core.service.AccessRight;
 import io.opendps.core.service.ServiceAuthorizer;
 import java.io.IOException;
@@ -270,24 +270,8 @@ public final class ServiceApi {
             return Json.mapper().treeToValue(tree, type);
         } catch (IOException e) {
             throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid %s: "
-                    + "%s%s", type.getSimpleName(), fieldPath(e), firstLine(e.getMessage()));
+                    + "%s", type.getSimpleName(), JsonProblem.describe(e));
         }
-    }
-
-    /** {@code "at 'attestation.type': "} for a mapping error, so the message names the offending JSON field. */
-    private static String fieldPath(IOException e) {
-        if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
-            return "";
-        }
-        StringBuilder path = new StringBuilder();
-        for (JsonMappingException.Reference ref : m.getPath()) {
-            if (ref.getFieldName() != null) {
-                path.append(path.length() == 0 ? "" : ".").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                path.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return path.length() == 0 ? "" : "at '" + path + "': ";
     }
 
     private static void requireApiVersion(ApiRequest r) {
@@ -305,13 +289,5 @@ public final class ServiceApi {
     private static ProvisioningException notAllowed(ApiRequest r) {
         return new ProvisioningException(ErrorCode.METHOD_NOT_ALLOWED, "%s is not allowed on /%s", r.method(),
                 String.join("/", r.segments()));
-    }
-
-    private static String firstLine(@Nullable String text) {
-        if (text == null) {
-            return "unreadable JSON";
-        }
-        int nl = text.indexOf('\n');
-        return nl < 0 ? text : text.substring(0, nl);
     }
 }

@@ -788,13 +788,26 @@ class ServiceApiIT {
 
     @Test
     void body_justUnder96KB_isAccepted() throws Exception {
-        String body = enrollment("almost-big", "\"initialTwin\":{\"tags\":{\"blob\":\"" + "x".repeat(90 * 1024)
-                + "\"}}");
+        // About 92 KB within IoT Hub's twin limits: tags and desired just under 32 KB each (strings of at most
+        // 4 KB), optional device information 28 KB.
+        String body = enrollment("almost-big", "\"initialTwin\":{\"tags\":" + blobs(8) + ",\"properties\":{"
+                + "\"desired\":" + blobs(8) + "}},\"optionalDeviceInformation\":" + blobs(7));
+        assertThat(body.length()).isBetween(90 * 1024, 96 * 1024);
 
         Reply r = call("PUT", "/enrollments/almost-big").body(body).send();
 
         assertThat(r.status()).as(r.body().substring(0, Math.min(300, r.body().length()))).isEqualTo(200);
-        assertThat(r.json().at("/initialTwin/tags/blob").asText()).hasSize(90 * 1024);
+        assertThat(r.json().at("/initialTwin/tags/blob7").asText()).hasSize(4000);
+        assertThat(r.json().at("/optionalDeviceInformation/blob6").asText()).hasSize(4000);
+    }
+
+    /** {@code {"blob0":"xxx…","blob1":…}}: {@code count} strings of 4000 characters. */
+    private static String blobs(int count) {
+        List<String> entries = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            entries.add("\"blob" + i + "\":\"" + "x".repeat(4000) + "\"");
+        }
+        return "{" + String.join(",", entries) + "}";
     }
 
     @Test

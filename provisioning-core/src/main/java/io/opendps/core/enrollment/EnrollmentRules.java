@@ -1,22 +1,31 @@
 package io.opendps.core.enrollment;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.service.Keys;
 import java.util.Base64;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The validation rules of enrollment writes, each failing with a 400 that says what was wrong. Also resolves
- * the attestation to store: symmetric keys generated on create when omitted, kept on update when omitted;
- * X.509 certificates parsed and described ({@link X509Rules}). TPM is refused.
+ * The validation rules of enrollment writes, each failing with a 400 ({@link ErrorCode#INVALID_ARGUMENT}) whose
+ * message names the offending field by its JSON path. Every rule runs before anything is written, so a refused
+ * write leaves the stored enrollment (or its absence) untouched.
+ *
+ * <p>What is checked where: ids and {@code deviceId} here; hubs, {@code allocationPolicy} and
+ * {@code customAllocationDefinition} in {@link AllocationRules}; {@code initialTwin} and
+ * {@code optionalDeviceInformation} in {@link TwinRules}; X.509 in {@link X509Rules}; symmetric and TPM keys here.
+ * Shape problems found while reading the JSON (a wrong type, an unknown enum value, a {@code reprovisionPolicy}
+ * without both flags) are reported by the JSON layer instead ({@link ErrorCode#INVALID_REQUEST_BODY}, also naming
+ * the path). {@code capabilities}, {@code provisioningStatus} and the preview fields have no rules beyond their
+ * JSON type.
+ *
+ * <p>Also resolves the attestation to store: symmetric keys generated on create when omitted and kept on update
+ * when omitted; X.509 certificates parsed and described; TPM keys checked ({@link TpmAttestation}) and stored as
+ * sent, an update with another endorsement key simply replacing it. Only the sub-object matching {@code type} is
+ * stored. TPM is allowed on individual enrollments only.
  */
 final class EnrollmentRules {
 
@@ -24,14 +33,12 @@ final class EnrollmentRules {
     static final Pattern ID = Pattern.compile("^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9-])?$");
     /** IoT Hub device ids: up to 128 ASCII alphanumerics and {@code - . + % _ # * ? ! ( ) , : = @ $ '}. */
     private static final Pattern DEVICE_ID = Pattern.compile("^[A-Za-z0-9\\-.+%_#*?!(),:=@$']{1,128}$");
-    private static final Set<String> SUPPORTED_POLICIES = Set.of("hashed", "static");
-    private static final Set<String> KNOWN_POLICIES = Set.of("hashed", "geolatency", "static", "custom");
 
-    private final Allocator allocator;
+    private final AllocationRules allocation;
     private final X509Rules x509;
 
     EnrollmentRules(Allocator allocator, CaCertificateService cas) {
-        this.allocator = allocator;
+        this.allocation = new AllocationRules(allocator);
         this.x509 = new X509Rules(cas);
     }
 
@@ -51,21 +58,22 @@ final class EnrollmentRules {
         return pathId;
     }
 
-    void common(@Nullable AttestationMechanism attestation, @Nullable String iotHubHostName,
-            @Nullable List<String> iotHubs, @Nullable String allocationPolicy, @Nullable JsonNode initialTwin) {
-        requireSupportedType(attestation);
-        if (iotHubHostName != null && allocator.find(iotHubHostName).isEmpty()) {
-            throw bad("iotHubHostName '%s' is not a linked hub; linked hubs: %s", iotHubHostName, linkedHubs());
-        }
-        if (iotHubs != null) {
-            for (String hub : iotHubs) {
-                if (allocator.find(hub).isEmpty()) {
-                    throw bad("iotHubs entry '%s' is not a linked hub; linked hubs: %s", hub, linkedHubs());
-                }
-            }
-        }
-        policy(allocationPolicy, iotHubs);
-        initialTwin(initialTwin);
+    /** The checks of an individual enrollment that need no stored state (attestation contents come later). */
+    void individual(IndividualEnrollment body) {
+        requireType(body.attestation(), false);
+        deviceId(body.deviceId());
+        allocation.check(body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
+                body.customAllocationDefinition());
+        TwinRules.initialTwin(body.initialTwin());
+        TwinRules.optionalDeviceInformation(body.optionalDeviceInformation());
+    }
+
+    /** The checks of a group that need no stored state (attestation contents come later). */
+    void group(EnrollmentGroup body) {
+        requireType(body.attestation(), true);
+        allocation.check(body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
+                body.customAllocationDefinition());
+        TwinRules.initialTwin(body.initialTwin());
     }
 
     static void deviceId(@Nullable String deviceId) {
@@ -75,28 +83,35 @@ final class EnrollmentRules {
         }
     }
 
-    private static void requireSupportedType(@Nullable AttestationMechanism attestation) {
-        if (attestation == null || attestation.type() == null) {
+    private static void requireType(@Nullable AttestationMechanism attestation, boolean group) {
+        if (attestation == null) {
             throw bad("attestation is required, e.g. {\"type\":\"symmetricKey\"}");
         }
-        if (attestation.type() != AttestationType.SYMMETRIC_KEY && attestation.type() != AttestationType.X509) {
-            throw bad("attestation type '%s' is not supported by this server yet; use symmetricKey or x509",
-                    attestation.type() == AttestationType.TPM ? "tpm" : attestation.type().name()
-                            .toLowerCase(Locale.ROOT));
+        String allowed = group ? "x509 or symmetricKey" : "tpm, x509 or symmetricKey";
+        if (attestation.type() == null) {
+            throw bad("attestation.type is required: %s", allowed);
+        }
+        if (attestation.type() == AttestationType.NONE) {
+            throw bad("attestation.type 'none' cannot be enrolled: use %s", allowed);
+        }
+        if (group && attestation.type() == AttestationType.TPM) {
+            throw bad("TPM is not supported for enrollment groups (attestation.type tpm): enroll each TPM device "
+                    + "individually, or give the group x509 or symmetricKey attestation");
         }
     }
 
-    /** The attestation to store for an individual enrollment (type already checked by {@link #common}). */
+    /** The attestation to store for an individual enrollment (type already checked by {@link #individual}). */
     AttestationMechanism resolveIndividual(String registrationId, AttestationMechanism in,
             @Nullable AttestationMechanism stored) {
-        if (in.type() == AttestationType.X509) {
-            return AttestationMechanism.x509(x509.individual(registrationId, in.x509(),
+        return switch (in.type() == null ? AttestationType.NONE : in.type()) {
+            case X509 -> AttestationMechanism.x509(x509.individual(registrationId, in.x509(),
                     stored == null ? null : stored.x509()));
-        }
-        return resolveKeys(in, stored);
+            case TPM -> resolveTpm(in.tpm());
+            default -> resolveKeys(in, stored);
+        };
     }
 
-    /** The attestation to store for a group (type already checked by {@link #common}). */
+    /** The attestation to store for a group (type already checked by {@link #group}). */
     AttestationMechanism resolveGroup(AttestationMechanism in, @Nullable AttestationMechanism stored) {
         if (in.type() == AttestationType.X509) {
             return AttestationMechanism.x509(x509.group(in.x509(), stored == null ? null : stored.x509()));
@@ -104,40 +119,29 @@ final class EnrollmentRules {
         return resolveKeys(in, stored);
     }
 
-    private static void policy(@Nullable String policy, @Nullable List<String> iotHubs) {
-        if (policy == null) {
-            return;
+    /** A checked TPM attestation: endorsement key required and a TPM2B_PUBLIC, storage root key base64 if given. */
+    static AttestationMechanism resolveTpm(@Nullable TpmAttestation tpm) {
+        if (tpm == null) {
+            throw bad("attestation.tpm is required for type tpm, e.g. {\"endorsementKey\":\"AToAAQAL...\"}");
         }
-        String p = policy.toLowerCase(Locale.ROOT);
-        if (!KNOWN_POLICIES.contains(p)) {
-            throw bad("unknown allocationPolicy '%s': use hashed, geoLatency, static or custom", policy);
+        String ek = tpm.endorsementKey();
+        if (ek == null || ek.isEmpty()) {
+            throw bad("attestation.tpm.endorsementKey is required: the base64 TPM2B_PUBLIC of the device TPM's "
+                    + "endorsement key");
         }
-        if (!SUPPORTED_POLICIES.contains(p)) {
-            throw bad("allocationPolicy '%s' is not supported by this server yet; use hashed or static", policy);
+        String problem = TpmAttestation.endorsementKeyProblem(ek);
+        if (problem != null) {
+            throw bad("attestation.tpm.endorsementKey %s", problem);
         }
-        if (p.equals("static") && (iotHubs == null || iotHubs.size() != 1)) {
-            throw bad("allocationPolicy static needs exactly one hub in iotHubs");
-        }
-    }
-
-    private static void initialTwin(@Nullable JsonNode twin) {
-        if (twin == null || twin.isNull()) {
-            return;
-        }
-        if (!twin.isObject()) {
-            throw bad("initialTwin must be an object like {\"tags\":{...},\"properties\":{\"desired\":{...}}}");
-        }
-        JsonNode tags = twin.get("tags");
-        if (tags != null && !tags.isNull() && !tags.isObject()) {
-            throw bad("initialTwin.tags must be an object");
-        }
-        JsonNode properties = twin.get("properties");
-        if (properties != null && !properties.isNull()) {
-            JsonNode desired = properties.get("desired");
-            if (!properties.isObject() || desired != null && !desired.isNull() && !desired.isObject()) {
-                throw bad("initialTwin.properties must be an object whose 'desired' is an object");
+        String srk = tpm.storageRootKey();
+        if (srk != null && !srk.isEmpty()) {
+            try {
+                Base64.getDecoder().decode(srk);
+            } catch (IllegalArgumentException e) {
+                throw bad("attestation.tpm.storageRootKey is not valid base64 (standard alphabet, with padding)");
             }
         }
+        return AttestationMechanism.tpm(ek, srk == null || srk.isEmpty() ? null : srk);
     }
 
     /** The keys to store: supplied ones validated, omitted ones generated or kept from {@code stored}. */
@@ -159,16 +163,12 @@ final class EnrollmentRules {
         try {
             bytes = Base64.getDecoder().decode(given);
         } catch (IllegalArgumentException e) {
-            throw bad("symmetricKey.%s is not valid base64", name);
+            throw bad("attestation.symmetricKey.%s is not valid base64", name);
         }
         if (bytes.length < 16 || bytes.length > 64) {
-            throw bad("symmetricKey.%s must decode to 16-64 bytes, got %d", name, bytes.length);
+            throw bad("attestation.symmetricKey.%s must decode to 16-64 bytes, got %d", name, bytes.length);
         }
         return given;
-    }
-
-    private String linkedHubs() {
-        return String.join(", ", allocator.hubs().stream().map(h -> h.hostName()).toList());
     }
 
     static ProvisioningException bad(String message, Object... args) {

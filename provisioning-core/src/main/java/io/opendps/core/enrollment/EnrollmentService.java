@@ -11,8 +11,12 @@ import io.opendps.core.store.RegistrationStore;
 import io.opendps.core.store.StaleVersionException;
 import io.opendps.core.x509.X509Attestation;
 import io.opendps.core.x509.X509Certificates;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -57,9 +61,7 @@ public final class EnrollmentService {
     public IndividualEnrollment putEnrollment(String registrationId, IndividualEnrollment body,
             @Nullable String ifMatch) {
         String id = EnrollmentRules.bodyId("registrationId", registrationId, body.registrationId());
-        rules.common(body.attestation(), body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
-                body.initialTwin());
-        EnrollmentRules.deviceId(body.deviceId());
+        rules.individual(body);
         Optional<IndividualEnrollment> existing = store.findEnrollment(id);
         checkPrecondition(existing.map(IndividualEnrollment::etag), ifMatch, "enrollment", id,
                 ErrorCode.ENROLLMENT_EXISTS, ErrorCode.ENROLLMENT_PRECONDITION_FAILED);
@@ -128,8 +130,7 @@ public final class EnrollmentService {
     /** Creates or replaces an enrollment group; returns it with its keys. */
     public EnrollmentGroup putGroup(String groupId, EnrollmentGroup body, @Nullable String ifMatch) {
         String id = EnrollmentRules.bodyId("enrollmentGroupId", groupId, body.enrollmentGroupId());
-        rules.common(body.attestation(), body.iotHubHostName(), body.iotHubs(), body.allocationPolicy(),
-                body.initialTwin());
+        rules.group(body);
         Optional<EnrollmentGroup> existing = store.findGroup(id);
         checkPrecondition(existing.map(EnrollmentGroup::etag), ifMatch, "enrollment group", id,
                 ErrorCode.ENROLLMENT_GROUP_EXISTS, ErrorCode.ENROLLMENT_GROUP_PRECONDITION_FAILED);
@@ -188,8 +189,14 @@ public final class EnrollmentService {
                 g -> Objects.requireNonNull(g.enrollmentGroupId()), EnrollmentGroup::redacted);
     }
 
-    /** The audit text of an attestation: its type, and thumbprints or CA names for X.509. */
+    /**
+     * The audit text of an attestation: its type, thumbprints or CA names for X.509, the SHA-256 of the endorsement
+     * key for TPM (public, but long).
+     */
     private static String describe(@Nullable AttestationMechanism attestation) {
+        if (attestation != null && attestation.tpm() != null && attestation.tpm().endorsementKey() != null) {
+            return "tpm endorsementKey-sha256 " + sha256Hex(attestation.tpm().endorsementKey());
+        }
         if (attestation == null || attestation.x509() == null) {
             return attestation == null || attestation.type() != AttestationType.SYMMETRIC_KEY ? "none"
                     : "symmetricKey";
@@ -202,6 +209,15 @@ public final class EnrollmentService {
                 : Objects.requireNonNull(x509.signingCertificates());
         return "x509 " + (x509.clientCertificates() != null ? "clientCertificates " : "signingCertificates ")
                 + certs.present().stream().map(c -> c.info() == null ? "?" : c.info().sha256Thumbprint()).toList();
+    }
+
+    private static String sha256Hex(String base64) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+                    Base64.getDecoder().decode(base64)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     private static void checkPrecondition(Optional<String> storedEtag, @Nullable String ifMatch,

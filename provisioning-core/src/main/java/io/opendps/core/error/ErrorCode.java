@@ -5,9 +5,17 @@ package io.opendps.core.error;
  * Azure's value; the rest are our own choice inside the same HTTP class (see {@code dps-service-api.md} §12).
  */
 public enum ErrorCode {
-    /** The request body is not valid JSON or not the expected shape. */
+    /**
+     * The request body is not valid JSON or not the expected shape: a value of the wrong JSON type, an unknown enum
+     * value ({@code provisioningStatus}, {@code allocationPolicy}, {@code attestation.type}), a
+     * {@code reprovisionPolicy} without both flags. The message names the JSON path of the field.
+     */
     INVALID_REQUEST_BODY(400, 400001),
-    /** An argument (id, key, field value) is invalid. */
+    /**
+     * An argument (id, key, field value) breaks a rule of the service, e.g. an endorsement key that is not a
+     * {@code TPM2B_PUBLIC} or an initial twin over IoT Hub's limits. The message names the field by its JSON path,
+     * e.g. {@code initialTwin.properties.desired}.
+     */
     INVALID_ARGUMENT(400, 400004),
     /** The registration id in the body does not match the one in the username or path. */
     REGISTRATION_ID_MISMATCH(400, 400005),
@@ -21,7 +29,10 @@ public enum ErrorCode {
     CA_CERTIFICATE_VERIFICATION_FAILED(400, 400302),
     /** The service already holds the maximum number of CA certificates (25). */
     CA_CERTIFICATE_LIMIT_EXCEEDED(400, 400303),
-    /** Custom allocation failed (Azure's observed code). */
+    /**
+     * Custom allocation failed (Azure's observed code). Until the webhook call exists it is also the code of every
+     * registration through a {@code custom} enrollment, which fails without calling the webhook.
+     */
     CUSTOM_ALLOCATION_FAILED(400, 400207),
     /** No hub can be assigned (no candidate, or the configured one is not linked). */
     HUB_NOT_SPECIFIED(400, 400208),

@@ -47,6 +47,10 @@ import org.jspecify.annotations.Nullable;
  * candidate ({@link X509ChainValidator}) and the most specific wins: the anchor closest to the leaf, then group
  * id order. The winner decides, disabled included.
  *
+ * <p>TPM: an individual enrollment with TPM attestation decides alone like any other, and refuses both SAS tokens
+ * and certificates ({@link Reason#TPM_NOT_SUPPORTED}, with the generic wrong-credential message), since TPM device
+ * attestation is a later issue (#8). Groups cannot use TPM.
+ *
  * <p>Refusals for a wrong key, an unknown registration id or a chain no group accepts carry generic device
  * messages, so a device cannot probe which enrollments exist; {@link Rejected#detail()} has the precise reason
  * for the audit log. Problems local to the device's own certificate (CN, dates) are told to the device.
@@ -57,7 +61,7 @@ public final class DeviceAuthenticator {
     /** Why a device was refused. */
     public enum Reason { UNKNOWN_ID_SCOPE, NO_CREDENTIAL, BOTH_CREDENTIALS, MALFORMED_TOKEN, EXPIRED,
         WRONG_AUDIENCE, WRONG_ATTESTATION, CERTIFICATE_CN_MISMATCH, CERTIFICATE_NOT_VALID, CERTIFICATE_CHANGED,
-        NO_MATCH }
+        NO_MATCH, TPM_NOT_SUPPORTED }
 
     /** The outcome of authentication. */
     public sealed interface Result permits Matched, Rejected {
@@ -214,6 +218,10 @@ public final class DeviceAuthenticator {
         IndividualEnrollment individual = enrollments.findEnrollment(registrationId).orElse(null);
         if (individual != null) {
             AttestationMechanism attestation = individual.attestation();
+            if (attestation != null && attestation.type() == AttestationType.TPM) {
+                return tpmEnrollment(registrationId, "certificate chain", "a client certificate [sha256: "
+                        + thumbprint + "]");
+            }
             if (attestation == null || attestation.type() != AttestationType.X509 || attestation.x509() == null) {
                 return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
                         + "' uses symmetric-key attestation; sign a SAS token with its key instead of presenting a "
@@ -310,7 +318,7 @@ public final class DeviceAuthenticator {
             return new Rejected(Reason.NO_CREDENTIAL, "Unauthorized: no SAS token and no client certificate was "
                     + "sent; a symmetric-key device sends 'SharedAccessSignature sr=...&sig=...&se=...' as its MQTT "
                     + "password or Authorization header, an X.509 device presents its client certificate in the TLS "
-                    + "handshake");
+                    + "handshake (TPM attestation is not supported by this server yet)");
         }
         SasToken token;
         try {
@@ -332,6 +340,9 @@ public final class DeviceAuthenticator {
 
     private Result matchIndividual(IndividualEnrollment e, SasToken token, String audience, String registrationId) {
         AttestationMechanism attestation = e.attestation();
+        if (attestation != null && attestation.type() == AttestationType.TPM) {
+            return tpmEnrollment(registrationId, "SAS token", "a SAS token");
+        }
         if (attestation != null && attestation.type() == AttestationType.X509) {
             return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
                     + "' uses X.509 attestation; it expects its client certificate in the TLS handshake, not a SAS "
@@ -375,6 +386,19 @@ public final class DeviceAuthenticator {
 
     private String audience(String registrationId) {
         return idScope + "/registrations/" + registrationId;
+    }
+
+    /**
+     * A device presented a SAS token or a certificate for a TPM individual enrollment. Neither can prove a TPM, and
+     * TPM device attestation itself (the nonce challenge of {@code dps-device-protocol.md}) is a later issue (#8),
+     * so the device is refused like a wrong credential, without learning that the enrollment exists; the audit
+     * detail says why.
+     */
+    private static Rejected tpmEnrollment(String registrationId, String credentialNoun, String credential) {
+        return new Rejected(Reason.TPM_NOT_SUPPORTED, "Unauthorized: no enrollment for registration id '"
+                + registrationId + "' accepts this " + credentialNoun, "individual enrollment '" + registrationId
+                + "' uses TPM attestation, which " + credential + " cannot satisfy; TPM device attestation is not "
+                + "supported by this server yet");
     }
 
     private static Rejected noMatch(String registrationId) {

@@ -2,7 +2,6 @@ package io.opendps.core.registration;
 
 import io.opendps.core.allocation.Allocation;
 import io.opendps.core.allocation.Allocator;
-import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.Etags;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.error.ErrorCode;
@@ -32,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * calls in later issues. Re-registration of an assigned device is idempotent: same device id and hub, same
  * {@code createdDateTimeUtc}, new operation, etag and {@code lastUpdatedDateTimeUtc}.
  *
+ * <p>A first assignment follows the enrollment's {@code allocationPolicy} ({@link PolicyAllocation}: static, hashed,
+ * geo-latency as hashed; custom fails with {@code 400207} until webhooks exist).
+ *
  * <p>Thread-safe. Synchronous (store and crypto work): call it from a bounded worker pool, never from an
  * event loop. Expected outcomes, including every refusal, are {@link RegistrationReply} values.
  */
@@ -44,7 +46,7 @@ public final class Registrar {
     private final String idScope;
     private final DeviceAuthenticator authenticator;
     private final RegistrationStore registrations;
-    private final Allocator allocator;
+    private final PolicyAllocation policies;
     private final Clock clock;
     private final String operationPrefix;
 
@@ -53,7 +55,7 @@ public final class Registrar {
         this.idScope = Objects.requireNonNull(idScope, "idScope");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
         this.registrations = Objects.requireNonNull(registrations, "registrations");
-        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.policies = new PolicyAllocation(allocator);
         this.clock = Objects.requireNonNull(clock, "clock");
         byte[] node = new byte[8];
         RANDOM.nextBytes(node);
@@ -171,7 +173,7 @@ public final class Registrar {
                     RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey,
                     x509, previous.payload());
         }
-        Allocation allocation = allocator.allocate(registrationId, staticHub(match));
+        Allocation allocation = policies.allocate(registrationId, match);
         if (allocation instanceof Allocation.Failed failed) {
             LOG.debug("allocation failed [registration-id: {}, reason: {}]", registrationId, failed.message());
             return new DeviceRegistrationState(registrationId, created, null, null, RegistrationStatus.FAILED, null,
@@ -194,20 +196,6 @@ public final class Registrar {
             return X509RegistrationResult.group(leaf, anchor, match.enrollment().id());
         }
         return X509RegistrationResult.individual(leaf);
-    }
-
-    private static @Nullable String staticHub(DeviceAuthenticator.Matched match) {
-        if (match.individual() != null) {
-            return match.individual().iotHubHostName() != null ? match.individual().iotHubHostName()
-                    : singleHub(match.individual().allocationPolicy(), match.individual().iotHubs());
-        }
-        EnrollmentGroup group = Objects.requireNonNull(match.group());
-        return group.iotHubHostName() != null ? group.iotHubHostName()
-                : singleHub(group.allocationPolicy(), group.iotHubs());
-    }
-
-    private static @Nullable String singleHub(@Nullable String policy, @Nullable List<String> hubs) {
-        return "static".equalsIgnoreCase(policy) && hubs != null && hubs.size() == 1 ? hubs.get(0) : null;
     }
 
     /**

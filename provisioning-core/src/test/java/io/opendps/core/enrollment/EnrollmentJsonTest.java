@@ -12,7 +12,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The enrollment and group bodies of {@code dps-service-api.md} §3.2 and §5. */
 class EnrollmentJsonTest {
@@ -33,7 +37,7 @@ class EnrollmentJsonTest {
               "optionalDeviceInformation": { "model": "TX-200" }
             }""";
 
-    private static final String CREATE_RESPONSE = """
+    static final String CREATE_RESPONSE = """
             {
               "registrationId": "sensor-0042",
               "attestation": {
@@ -55,7 +59,7 @@ class EnrollmentJsonTest {
               "optionalDeviceInformation": { "model": "TX-200" }
             }""";
 
-    private static final String GET_RESPONSE = """
+    static final String GET_RESPONSE = """
             {
               "registrationId": "sensor-0042",
               "attestation": { "type": "symmetricKey" },
@@ -98,6 +102,25 @@ class EnrollmentJsonTest {
               "reprovisionPolicy": { "updateHubAssignment": true, "migrateDeviceData": true },
               "capabilities": { "iotEdge": false } }""";
 
+    /** §7: the TPM item of the bulk example, its endorsement key cut short with an ellipsis as in the reference. */
+    private static final String BULK_TPM_ITEM = """
+            { "registrationId": "dev-1", "attestation": { "type": "tpm", "tpm": { "endorsementKey": "AToAAQAL…" } } }""";
+
+    /** Every preview key of an individual enrollment (2021-11-01-preview). */
+    private static final String PREVIEW_ENROLLMENT = """
+            { "registrationId": "edge-7", "attestation": { "type": "symmetricKey" },
+              "clientCertificateIssuancePolicy": { "certificateAuthorityName": "ca-client" },
+              "serverCertificateIssuancePolicy": { "certificateAuthorityName": "ca-server" },
+              "trustBundleId": "bundle-1", "deviceHostname": "edge-7.contoso.local", "deviceIpAddress": "10.0.0.7" }""";
+
+    /** Every preview key of a group (2021-11-01-preview, credentialPolicyName 2025-07-01-preview). */
+    private static final String PREVIEW_GROUP = """
+            { "enrollmentGroupId": "line-9", "attestation": { "type": "symmetricKey" },
+              "credentialPolicyName": "default",
+              "clientCertificateIssuancePolicy": { "certificateAuthorityName": "ca-client" },
+              "serverCertificateIssuancePolicy": { "certificateAuthorityName": "ca-server" },
+              "trustBundleId": "bundle-1" }""";
+
     static <T> T parse(String json, Class<T> type) throws IOException {
         return Json.parse(json.getBytes(StandardCharsets.UTF_8), type);
     }
@@ -107,12 +130,14 @@ class EnrollmentJsonTest {
     }
 
     @Test
-    void reprovisionPolicy_missingFlag_defaultsToTrue() throws IOException {
-        assertThat(parse("{\"updateHubAssignment\": false}", ReprovisionPolicy.class))
-                .isEqualTo(new ReprovisionPolicy(false, true));
-        assertThat(parse("{\"migrateDeviceData\": false}", ReprovisionPolicy.class))
-                .isEqualTo(new ReprovisionPolicy(true, false));
-        assertThat(parse("{}", ReprovisionPolicy.class)).isEqualTo(new ReprovisionPolicy(true, true));
+    void reprovisionPolicy_missingOrNullFlag_isRefusedNamingIt() {
+        assertThatThrownBy(() -> parse("{\"updateHubAssignment\": false}", ReprovisionPolicy.class))
+                .isInstanceOf(JsonProcessingException.class)
+                .hasMessageContaining("reprovisionPolicy.migrateDeviceData is required");
+        assertThatThrownBy(() -> parse("{\"migrateDeviceData\": false, \"updateHubAssignment\": null}",
+                ReprovisionPolicy.class)).hasMessageContaining("reprovisionPolicy.updateHubAssignment is required");
+        assertThatThrownBy(() -> parse("{}", ReprovisionPolicy.class))
+                .hasMessageContaining("reprovisionPolicy.updateHubAssignment is required");
     }
 
     @Test
@@ -125,7 +150,7 @@ class EnrollmentJsonTest {
         assertThat(e.capabilities()).isEqualTo(DeviceCapabilities.NONE);
         assertThat(e.provisioningStatus()).isEqualTo(ProvisioningStatus.ENABLED);
         assertThat(e.reprovisionPolicy()).isEqualTo(new ReprovisionPolicy(true, true));
-        assertThat(e.allocationPolicy()).isEqualTo("hashed");
+        assertThat(e.allocationPolicy()).isEqualTo(AllocationPolicy.HASHED);
         assertThat(e.iotHubs()).containsExactly("hub-a.azure-devices.net", "hub-b.azure-devices.net");
         assertThat(e.initialTwin().at("/properties/desired/telemetryIntervalSec").asInt()).isEqualTo(30);
         assertThat(e.optionalDeviceInformation()).isEqualTo(tree("{\"model\":\"TX-200\"}"));
@@ -212,7 +237,7 @@ class EnrollmentJsonTest {
     @Test
     void enrollment_unknownKeys_areIgnored() throws IOException {
         String body = CREATE_REQUEST.replace("\"registrationId\": \"sensor-0042\",",
-                "\"registrationId\": \"sensor-0042\", \"trustBundleId\": \"tb-1\", \"futureField\": {\"x\": [1]},");
+                "\"registrationId\": \"sensor-0042\", \"futureField\": {\"x\": [1]}, \"$schema\": \"v9\",");
 
         assertThat(parse(body, IndividualEnrollment.class)).isEqualTo(parse(CREATE_REQUEST, IndividualEnrollment.class));
     }
@@ -252,7 +277,9 @@ class EnrollmentJsonTest {
 
         assertThat(g.attestation()).isEqualTo(new AttestationMechanism(AttestationType.SYMMETRIC_KEY, null, null,
                 null));
-        assertThat(g.customAllocationDefinition().get("apiVersion").asText()).isEqualTo("2021-10-01");
+        assertThat(g.allocationPolicy()).isEqualTo(AllocationPolicy.CUSTOM);
+        assertThat(g.customAllocationDefinition()).isEqualTo(new CustomAllocationDefinition(
+                "https://alloc.example.com/api/allocate?code=…", "2021-10-01"));
         assertThat(tree(json)).isEqualTo(tree(GROUP_CUSTOM));
         assertThat(json).startsWith("{\"enrollmentGroupId\":\"toasters\",");
     }
@@ -275,5 +302,108 @@ class EnrollmentJsonTest {
         assertThat(g.iotHubs()).isNull();
         assertThat(new EnrollmentGroup("g", null, null, null, null, null, null, null, null, null, null,
                 List.of("h"), null).iotHubs()).containsExactly("h");
+    }
+
+    @Test
+    void tpmItem_bulkExample_roundTripsAndKeepsTheTpmObjectWhenRedacted() throws IOException {
+        IndividualEnrollment e = parse(BULK_TPM_ITEM, IndividualEnrollment.class);
+
+        assertThat(e.attestation()).isEqualTo(AttestationMechanism.tpm("AToAAQAL…", null));
+        assertThat(tree(Json.toText(e))).isEqualTo(tree(BULK_TPM_ITEM));
+        assertThat(tree(Json.toText(e.redacted()))).as("the EK is public: GET and query keep it")
+                .isEqualTo(tree(BULK_TPM_ITEM));
+        assertThat(e.attestation().withoutCertificates()).isEqualTo(e.attestation());
+    }
+
+    @Test
+    void tpm_withStorageRootKey_writesEndorsementKeyFirst() throws IOException {
+        String json = "{\"type\":\"tpm\",\"tpm\":{\"storageRootKey\":\"AAQAIwAL\",\"endorsementKey\":\"AAQAAQAL\"}}";
+
+        AttestationMechanism a = parse(json, AttestationMechanism.class);
+
+        assertThat(a.tpm()).isEqualTo(new TpmAttestation("AAQAAQAL", "AAQAIwAL"));
+        assertThat(Json.toText(a)).isEqualTo("{\"type\":\"tpm\",\"tpm\":{\"endorsementKey\":\"AAQAAQAL\","
+                + "\"storageRootKey\":\"AAQAIwAL\"}}");
+    }
+
+    @Test
+    void previewFields_individual_areReadAndWrittenVerbatim() throws IOException {
+        IndividualEnrollment e = parse(PREVIEW_ENROLLMENT, IndividualEnrollment.class);
+
+        assertThat(e.clientCertificateIssuancePolicy()).isEqualTo(new CertificateIssuancePolicy("ca-client"));
+        assertThat(e.serverCertificateIssuancePolicy()).isEqualTo(new CertificateIssuancePolicy("ca-server"));
+        assertThat(e.trustBundleId()).isEqualTo("bundle-1");
+        assertThat(e.deviceHostname()).isEqualTo("edge-7.contoso.local");
+        assertThat(e.deviceIpAddress()).isEqualTo("10.0.0.7");
+        assertThat(tree(Json.toText(e))).isEqualTo(tree(PREVIEW_ENROLLMENT));
+        assertThat(tree(Json.toText(e.redacted()))).isEqualTo(tree(PREVIEW_ENROLLMENT));
+    }
+
+    @Test
+    void previewFields_group_areReadAndWrittenVerbatim() throws IOException {
+        EnrollmentGroup g = parse(PREVIEW_GROUP, EnrollmentGroup.class);
+
+        assertThat(g.credentialPolicyName()).isEqualTo("default");
+        assertThat(g.clientCertificateIssuancePolicy()).isEqualTo(new CertificateIssuancePolicy("ca-client"));
+        assertThat(g.serverCertificateIssuancePolicy()).isEqualTo(new CertificateIssuancePolicy("ca-server"));
+        assertThat(g.trustBundleId()).isEqualTo("bundle-1");
+        assertThat(tree(Json.toText(g))).isEqualTo(tree(PREVIEW_GROUP));
+    }
+
+    @Test
+    void previewFields_unknownKeyInsideIssuancePolicy_isIgnored() throws IOException {
+        IndividualEnrollment e = parse("{\"clientCertificateIssuancePolicy\":{\"certificateAuthorityName\":\"ca\","
+                + "\"validityDays\":30}}", IndividualEnrollment.class);
+
+        assertThat(Json.toText(e)).isEqualTo("{\"clientCertificateIssuancePolicy\":{\"certificateAuthorityName\":"
+                + "\"ca\"}}");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"hashed,hashed", "HASHED,hashed", "geoLatency,geoLatency", "GeoLatency,geoLatency",
+        "geolatency,geoLatency", "Static,static", "CUSTOM,custom"})
+    void allocationPolicy_anyCase_isWrittenInAzureCasing(String input, String output) throws IOException {
+        IndividualEnrollment e = parse("{\"allocationPolicy\":\"" + input + "\"}", IndividualEnrollment.class);
+
+        assertThat(Json.toText(e)).isEqualTo("{\"allocationPolicy\":\"" + output + "\"}");
+        assertThat(e.allocationPolicy().wire()).isEqualTo(output);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"enabled", "Enabled", "ENABLED", "disabled", "Disabled"})
+    void provisioningStatus_anyCase_isWrittenLowerCase(String input) throws IOException {
+        IndividualEnrollment e = parse("{\"provisioningStatus\":\"" + input + "\"}", IndividualEnrollment.class);
+
+        assertThat(Json.toText(e)).isEqualTo("{\"provisioningStatus\":\"" + input.toLowerCase(Locale.ROOT) + "\"}");
+    }
+
+    @Test
+    void enumValues_unknown_areRefusedNamingTheAcceptedValues() {
+        assertThatThrownBy(() -> parse("{\"allocationPolicy\":\"roundRobin\"}", IndividualEnrollment.class))
+                .hasMessageContaining("unknown allocationPolicy 'roundRobin'")
+                .hasMessageContaining("[hashed, geoLatency, static, custom]");
+        assertThatThrownBy(() -> parse("{\"provisioningStatus\":\"sleeping\"}", EnrollmentGroup.class))
+                .hasMessageContaining("unknown provisioningStatus 'sleeping': use enabled or disabled");
+    }
+
+    @Test
+    void customAllocationDefinition_maskedWebhookUrl_hidesQueryAndUserInfo() {
+        assertThat(new CustomAllocationDefinition("https://alloc.example.com/api/allocate?code=s3cret", "2021-10-01")
+                .maskedWebhookUrl()).isEqualTo("https://alloc.example.com/api/allocate?****");
+        assertThat(new CustomAllocationDefinition("http://user:pw@10.0.0.5:7071/alloc", null).maskedWebhookUrl())
+                .isEqualTo("http://10.0.0.5:7071/alloc");
+        assertThat(new CustomAllocationDefinition("not a url", null).maskedWebhookUrl()).isEqualTo("?");
+        assertThat(new CustomAllocationDefinition(null, null).maskedWebhookUrl()).isEqualTo("?");
+    }
+
+    @Test
+    void compatibilityConstructors_leaveThePreviewFieldsAbsent() {
+        IndividualEnrollment e = IndividualEnrollment.symmetricKey("d", null, null);
+        EnrollmentGroup g = EnrollmentGroup.symmetricKey("g", null, null);
+
+        assertThat(e.trustBundleId()).isNull();
+        assertThat(e.clientCertificateIssuancePolicy()).isNull();
+        assertThat(g.credentialPolicyName()).isNull();
+        assertThat(Json.toText(e)).doesNotContain("trustBundleId", "IssuancePolicy", "deviceHostname");
     }
 }

@@ -431,15 +431,12 @@ class EnrollmentServiceTest {
                 null));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {
-        "{\"type\":\"tpm\",\"tpm\":{\"endorsementKey\":\"AToAAQAL\"}}",
-        "{\"type\":\"none\"}"})
-    void putEnrollment_unsupportedAttestation_is400(String attestation) {
+    @Test
+    void putEnrollment_attestationTypeNone_is400() {
         ProvisioningException e = rejected(ErrorCode.INVALID_ARGUMENT, () -> service.putEnrollment("d1",
-                enrollment("{\"attestation\":" + attestation + "}"), null));
+                enrollment("{\"attestation\":{\"type\":\"none\"}}"), null));
 
-        assertThat(e).hasMessageContaining("not supported").hasMessageContaining("symmetricKey");
+        assertThat(e).hasMessageContaining("attestation.type 'none'").hasMessageContaining("symmetricKey");
         assertThat(service.getEnrollment("d1")).isEmpty();
     }
 
@@ -458,11 +455,12 @@ class EnrollmentServiceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"\"geoLatency\"", "\"custom\"", "\"roundRobin\"",
+    @ValueSource(strings = {"\"custom\"",
         "\"static\",\"iotHubs\":[\"hub-a.azure-devices.net\",\"hub-b.azure-devices.net\"]", "\"static\""})
-    void putEnrollment_unsupportedOrIncompleteAllocationPolicy_is400(String policy) {
+    void putEnrollment_incompleteAllocationPolicy_is400(String policy) {
         rejected(ErrorCode.INVALID_ARGUMENT, () -> service.putEnrollment("d1", enrollment(
                 "{\"attestation\":{\"type\":\"symmetricKey\"},\"allocationPolicy\":" + policy + "}"), null));
+        assertThat(service.getEnrollment("d1")).isEmpty();
     }
 
     @Test
@@ -470,7 +468,7 @@ class EnrollmentServiceTest {
         IndividualEnrollment created = service.putEnrollment("d1", enrollment("{\"attestation\":{\"type\":"
                 + "\"symmetricKey\"},\"allocationPolicy\":\"static\",\"iotHubs\":[\"hub-b.azure-devices.net\"]}"), null);
 
-        assertThat(created.allocationPolicy()).isEqualTo("static");
+        assertThat(created.allocationPolicy()).isEqualTo(AllocationPolicy.STATIC);
     }
 
     // --- initialTwin ---

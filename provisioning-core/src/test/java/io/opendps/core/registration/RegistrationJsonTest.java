@@ -3,10 +3,12 @@ package io.opendps.core.registration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.opendps.core.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The response bodies of {@code dps-device-protocol.md} §3, parsed into our records and written back. */
@@ -157,6 +159,18 @@ class RegistrationJsonTest {
         assertThat(json).doesNotContain("errorCode", "errorMessage", "null");
         assertThat(tree(json).get("payload")).isEqualTo(tree("{\"fwChannel\":\"beta\"}"));
         assertThat(tree(json).get("etag").asText()).isEqualTo("IjFhMDBmZmZmLTAwMDAtMDcwMC0wMDAwLTY1ZjFjNGJhMDAwMCI=");
+    }
+
+    @Test
+    void serviceRecord_example_roundTripsEveryKeyThatHasAValue() throws IOException {
+        DeviceRegistrationState state = parse(SERVICE_RECORD, DeviceRegistrationState.class);
+        ObjectNode expected = (ObjectNode) tree(SERVICE_RECORD);
+        expected.remove(List.of("errorCode", "errorMessage"));
+
+        assertThat(tree(Json.toText(state))).isEqualTo(expected);
+        assertThat(tree(Json.toText(state.serviceView()))).isEqualTo(expected);
+        assertThat(state.status()).isEqualTo(RegistrationStatus.ASSIGNED);
+        assertThat(state.substatus()).isEqualTo(Substatus.INITIAL_ASSIGNMENT);
     }
 
     @Test

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.opendps.core.enrollment.AllocationPolicy;
 import io.opendps.core.enrollment.AttestationMechanism;
+import io.opendps.core.enrollment.CertificateIssuancePolicy;
+import io.opendps.core.enrollment.CustomAllocationDefinition;
 import io.opendps.core.enrollment.DeviceCapabilities;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
@@ -49,17 +52,23 @@ public interface EnrollmentStoreContract {
         }
     }
 
+    /** An enrollment with every schema field set, preview fields included, so a store round trip covers them. */
     static IndividualEnrollment enrollment(String id, String etag) {
         return new IndividualEnrollment(id, "dev-" + id, null, AttestationMechanism.symmetricKey(KEY_1, KEY_2),
                 DeviceCapabilities.NONE, null,
                 json("{\"tags\":{\"version\":3,\"count\":null},\"properties\":{\"desired\":{\"n\":[1,null]}}}"),
-                etag, ProvisioningStatus.ENABLED, new ReprovisionPolicy(true, false), CREATED, CREATED, "hashed",
-                List.of("hub-a.azure-devices.net"), null, json("{\"model\":\"TX-200\"}"));
+                etag, ProvisioningStatus.ENABLED, new ReprovisionPolicy(true, false), CREATED, CREATED,
+                AllocationPolicy.CUSTOM, List.of("hub-a.azure-devices.net"),
+                new CustomAllocationDefinition("https://alloc.example.com/api/allocate?code=k", "2021-10-01"),
+                json("{\"model\":\"TX-200\"}"), new CertificateIssuancePolicy("ca-1"),
+                new CertificateIssuancePolicy("ca-2"), "bundle-1", "sensor.example.com", "10.0.0.7");
     }
 
+    /** A group with every schema field set, preview fields included. */
     static EnrollmentGroup group(String id, String etag) {
         return new EnrollmentGroup(id, AttestationMechanism.symmetricKey(KEY_1, KEY_2), DeviceCapabilities.NONE,
-                null, null, etag, ProvisioningStatus.ENABLED, null, CREATED, CREATED, null, null, null);
+                null, null, etag, ProvisioningStatus.ENABLED, null, CREATED, CREATED, AllocationPolicy.GEO_LATENCY,
+                null, null, "policy-1", new CertificateIssuancePolicy("ca-1"), null, "bundle-1");
     }
 
     static String etag() {
@@ -92,6 +101,16 @@ public interface EnrollmentStoreContract {
         assertThat(enrollments().findEnrollment("sensor-0042").orElseThrow().attestation().symmetricKey().primaryKey())
                 .isEqualTo(KEY_1);
         assertThat(enrollments().findEnrollment("SENSOR-0042")).contains(stored);
+    }
+
+    @Test
+    default void insertEnrollment_tpm_keepsBothKeys() {
+        IndividualEnrollment stored = enrollment("tpm-1", etag()).withAttestation(
+                AttestationMechanism.tpm("AAQAAQAL", "AAQAIwAL"));
+
+        enrollments().insertEnrollment(stored);
+
+        assertThat(enrollments().findEnrollment("tpm-1")).contains(stored);
     }
 
     @Test

@@ -1,0 +1,88 @@
+package io.opendps.core.registration;
+
+import io.opendps.core.allocation.Allocation;
+import io.opendps.core.allocation.Allocator;
+import io.opendps.core.enrollment.AllocationPolicy;
+import io.opendps.core.enrollment.CustomAllocationDefinition;
+import io.opendps.core.enrollment.EnrollmentGroup;
+import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.error.ErrorCode;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the matched enrollment's {@code allocationPolicy} for a first assignment ({@code dps-service-api.md}
+ * §9.1, §9.2). This is the seam the allocation issue (#6) replaces with latency ranking and webhook calls; until
+ * then:
+ *
+ * <ul>
+ *   <li>{@code static}, or the legacy {@code iotHubHostName} under any policy but {@code custom}: that hub (a hub
+ *       no longer linked fails the registration with {@code 400208}).</li>
+ *   <li>{@code hashed} and no policy (the service default is {@code hashed}): weighted rendezvous hashing
+ *       ({@link Allocator}).</li>
+ *   <li>{@code geoLatency}: exactly like {@code hashed}. A single-site server sees the same latency to every
+ *       linked hub, and Azure hashes ties, so this is what geo-latency reduces to here; #6 may rank hubs by their
+ *       {@code location} once hubs have one.</li>
+ *   <li>{@code custom}: the registration ends {@code failed} with {@code 400207} (Azure's code for a failed custom
+ *       allocation) and a message saying webhooks are not available yet. No webhook is called; an audit line names
+ *       the enrollment and the webhook with its query string masked.</li>
+ * </ul>
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class PolicyAllocation {
+
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
+    /** What a device (and the registration record) is told when its enrollment uses custom allocation. */
+    static final String CUSTOM_UNAVAILABLE = "Custom allocation failed: custom allocation webhooks are not available "
+            + "on this OpenDPS server yet, so the enrollment's webhook was not called; use allocationPolicy hashed, "
+            + "geoLatency or static";
+
+    private final Allocator allocator;
+
+    PolicyAllocation(Allocator allocator) {
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
+    }
+
+    /** The hub for a device's first assignment through {@code match}, or why there is none. */
+    Allocation allocate(String registrationId, DeviceAuthenticator.Matched match) {
+        IndividualEnrollment individual = match.individual();
+        EnrollmentGroup group = match.group();
+        AllocationPolicy policy;
+        String hubHostName;
+        List<String> hubs;
+        CustomAllocationDefinition custom;
+        if (individual != null) {
+            policy = individual.allocationPolicy();
+            hubHostName = individual.iotHubHostName();
+            hubs = individual.iotHubs();
+            custom = individual.customAllocationDefinition();
+        } else {
+            EnrollmentGroup g = Objects.requireNonNull(group, "a match names an enrollment or a group");
+            policy = g.allocationPolicy();
+            hubHostName = g.iotHubHostName();
+            hubs = g.iotHubs();
+            custom = g.customAllocationDefinition();
+        }
+        if (policy == AllocationPolicy.CUSTOM) {
+            return customUnavailable(registrationId, match.enrollment(), custom);
+        }
+        return allocator.allocate(registrationId, hubHostName != null ? hubHostName : staticHub(policy, hubs));
+    }
+
+    private static @Nullable String staticHub(@Nullable AllocationPolicy policy, @Nullable List<String> hubs) {
+        return policy == AllocationPolicy.STATIC && hubs != null && hubs.size() == 1 ? hubs.get(0) : null;
+    }
+
+    private static Allocation customUnavailable(String registrationId, EnrollmentRef enrollment,
+            @Nullable CustomAllocationDefinition custom) {
+        AUDIT.info("custom allocation not available, webhook not called [registration-id: {}, enrollment: {} {}, "
+                + "webhook: {}]", registrationId, enrollment.kind().name().toLowerCase(Locale.ROOT), enrollment.id(),
+                custom == null ? "none" : custom.maskedWebhookUrl());
+        return new Allocation.Failed(ErrorCode.CUSTOM_ALLOCATION_FAILED, CUSTOM_UNAVAILABLE);
+    }
+}
