@@ -13,7 +13,7 @@ import picocli.CommandLine.HelpCommand;
         description = "A self-hosted device provisioning service speaking the Azure IoT Hub DPS protocols.",
         subcommands = {ServeCommand.class, InfoCommand.class, EnrollmentCommand.class, GroupCommand.class,
             RegistrationCommand.class,
-            DeriveKeyCommand.class, CaCommand.class, CertCommand.class, DeviceCommand.class, DemoCommand.class, HelpCommand.class})
+            DeriveKeyCommand.class, CaCommand.class, PolicyCommand.class, CertCommand.class, DeviceCommand.class, DemoCommand.class, HelpCommand.class})
 public final class OpenDpsMain {
 
     private OpenDpsMain() {
