@@ -103,21 +103,13 @@ public final class AccessPolicyService {
      */
     public StoredAccessPolicy put(String keyName, AccessPolicyRequest request, @Nullable String ifMatch,
             String actor) {
-        requireKeyName(keyName);
-        String bodyName = request.keyName();
-        if (bodyName != null && !bodyName.isEmpty() && !bodyName.equalsIgnoreCase(keyName)) {
-            throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT, "keyName '%s' in the body does not match "
-                    + "'%s' in the path", bodyName, keyName);
-        }
-        Set<AccessRight> rights = parseRights(request.rights());
-        String primary = validKey("primaryKey", request.primaryKey());
-        String secondary = validKey("secondaryKey", request.secondaryKey());
+        Validated v = validate(keyName, request);
         Optional<StoredAccessPolicy> existing = store.findPolicy(keyName);
         checkPrecondition(keyName, existing, ifMatch, true);
         Optional<AccessPolicy> old = existing.map(StoredAccessPolicy::policy);
         AccessPolicy policy = new AccessPolicy(old.map(AccessPolicy::keyName).orElse(keyName),
-                keyOrDefault(primary, old.map(AccessPolicy::primaryKey)),
-                keyOrDefault(secondary, old.map(AccessPolicy::secondaryKey)), rights);
+                keyOrDefault(v.primaryKey(), old.map(AccessPolicy::primaryKey)),
+                keyOrDefault(v.secondaryKey(), old.map(AccessPolicy::secondaryKey)), v.rights());
         Instant now = clock.instant();
         StoredAccessPolicy toStore = new StoredAccessPolicy(policy, Etags.newEnrollmentEtag(),
                 existing.map(StoredAccessPolicy::created).orElse(now), now);
@@ -128,7 +120,7 @@ public final class AccessPolicyService {
         }
         AUDIT.info("access policy {} [key-name: {}, rights: {}, primary-key: {}, secondary-key: {}, by: {}]",
                 existing.isPresent() ? "replaced" : "created", policy.keyName(), policy.rightsText(),
-                keyNote(primary, existing), keyNote(secondary, existing), actor);
+                keyNote(v.primaryKey(), existing), keyNote(v.secondaryKey(), existing), actor);
         notifyWritten(policy);
         return toStore;
     }
@@ -185,6 +177,22 @@ public final class AccessPolicyService {
                 .min(Comparator.comparing((AccessPolicy p) -> !p.keyName().equalsIgnoreCase(AccessPolicy.OWNER))
                         .thenComparing(p -> -p.rights().size())
                         .thenComparing(p -> p.keyName().toLowerCase(Locale.ROOT)));
+    }
+
+    /** A PUT body that passed validation; keys are null when absent or empty. */
+    private record Validated(Set<AccessRight> rights, @Nullable String primaryKey, @Nullable String secondaryKey) {
+    }
+
+    /** Checks the path's key name and the whole body before anything is read or written. */
+    private static Validated validate(String keyName, AccessPolicyRequest request) {
+        requireKeyName(keyName);
+        String bodyName = request.keyName();
+        if (bodyName != null && !bodyName.isEmpty() && !bodyName.equalsIgnoreCase(keyName)) {
+            throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT, "keyName '%s' in the body does not match "
+                    + "'%s' in the path", bodyName, keyName);
+        }
+        return new Validated(parseRights(request.rights()), validKey("primaryKey", request.primaryKey()),
+                validKey("secondaryKey", request.secondaryKey()));
     }
 
     /**
