@@ -19,7 +19,7 @@ import io.opendps.core.registration.Registrar;
 import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.x509.X509ChainValidator;
 import io.opendps.core.sas.SasVerifier;
-import io.opendps.core.service.AccessPolicy;
+import io.opendps.core.service.AccessPolicyService;
 import io.opendps.core.service.ServiceAuthorizer;
 import io.opendps.core.service.ServiceIdentity;
 import io.opendps.core.store.RegistrationStore;
@@ -68,16 +68,16 @@ public final class OpenDpsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenDpsServer.class);
     private static final Duration OPERATION_TTL = Duration.ofHours(1);
 
-    private final ServiceInfo info;
+    private final ServiceFile serviceFile;
     private final EnrollmentService enrollments;
     private final RegistrationStore registrations;
     private final CaCertificateService caCertificates;
     private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
-    private OpenDpsServer(ServiceInfo info, EnrollmentService enrollments, RegistrationStore registrations,
+    private OpenDpsServer(ServiceFile serviceFile, EnrollmentService enrollments, RegistrationStore registrations,
             CaCertificateService caCertificates, DpsExtension extension, Deque<AutoCloseable> resources) {
-        this.info = info;
+        this.serviceFile = serviceFile;
         this.enrollments = enrollments;
         this.registrations = registrations;
         this.caCertificates = caCertificates;
@@ -114,8 +114,9 @@ public final class OpenDpsServer implements AutoCloseable {
         resources.push(db);
         JdbcEnrollmentStore enrollmentStore = new JdbcEnrollmentStore(db);
         JdbcRegistrationStore registrationStore = new JdbcRegistrationStore(db);
-        JdbcSettingsStore settings = new JdbcSettingsStore(db);
+        JdbcSettingsStore settings = new JdbcSettingsStore(db, clock);
         ServiceIdentity identity = ServiceIdentity.loadOrCreate(settings);
+        ServiceFile serviceFile = new ServiceFile(dataDir, settings);
 
         Allocator allocator = new Allocator(options.effectiveHubs().stream().map(LinkedHub::of).toList());
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
@@ -137,23 +138,29 @@ public final class OpenDpsServer implements AutoCloseable {
         DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
-                new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
+                new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock,
+                new AccessPolicyService(settings, serviceFile, clock));
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
         resources.push(https);
 
         ServiceInfo info = new ServiceInfo(identity.idScope(), tls.caCertificatePath(), options.hostNames().get(0),
-                mqttPort, options.hostNames().get(0), https.port(), connectionString(options, https.port(),
-                identity.owner()), options.effectiveHubs());
-        info.write(dataDir);
+                mqttPort, options.hostNames().get(0), https.port(), ServiceFile.connectionString(
+                options.hostNames().get(0), https.port(), identity.owner()), options.effectiveHubs());
+        serviceFile.publish(info);
+        // The API is already listening: a policy change made before publish() found no file to refresh.
+        serviceFile.refresh();
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(info, enrollments, registrationStore, caCertificates, extension, resources);
+        return new OpenDpsServer(serviceFile, enrollments, registrationStore, caCertificates, extension, resources);
     }
 
-    /** Endpoints, ID scope, CA and connection string of this server. */
+    /**
+     * Endpoints, ID scope, CA and administrator connection string of this server, as {@code service.json} holds
+     * them now (the connection string follows policy changes, see {@link ServiceFile}).
+     */
     public ServiceInfo info() {
-        return info;
+        return serviceFile.current();
     }
 
     /** Direct access to enrollment administration (the demo, tests). */
@@ -261,19 +268,13 @@ public final class OpenDpsServer implements AutoCloseable {
 
     /**
      * The host names a service SAS may name in {@code sr}: each host name alone (the Java SDK's connection strings
-     * cannot carry a port) and with the HTTPS port, as in the connection string {@link #connectionString} prints
+     * cannot carry a port) and with the HTTPS port, as in the connection string {@link ServiceFile#connectionString} prints
      * when the port is not 443 (Node, the CLI and the C SDK sign {@code HostName} exactly as written).
      */
     static List<String> serviceAudiences(List<String> hostNames, int httpsPort) {
         List<String> audiences = new ArrayList<>(hostNames);
         hostNames.forEach(host -> audiences.add(host + ":" + httpsPort));
         return audiences;
-    }
-
-    private static String connectionString(ServerOptions options, int httpsPort, AccessPolicy owner) {
-        String host = options.hostNames().get(0) + (httpsPort == ServerOptions.DPS_HTTPS_PORT ? "" : ":" + httpsPort);
-        return "HostName=" + host + ";SharedAccessKeyName=" + owner.keyName() + ";SharedAccessKey="
-                + owner.primaryKey();
     }
 
     private static DatabaseOptions withPool(DatabaseOptions db, int size) {

@@ -26,6 +26,12 @@ public record ServiceInfo(String idScope, Path caCertificate, String mqttHost, i
         hubs = List.copyOf(hubs);
     }
 
+    /** The same information with another service connection string. */
+    public ServiceInfo withServiceConnectionString(String connectionString) {
+        return new ServiceInfo(idScope, caCertificate, mqttHost, mqttPort, httpsHost, httpsPort, connectionString,
+                hubs);
+    }
+
     /** {@code host:port} of the device MQTT endpoint. */
     public String mqttEndpoint() {
         return mqttHost + ":" + mqttPort;

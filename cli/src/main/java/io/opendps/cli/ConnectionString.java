@@ -60,6 +60,15 @@ record ConnectionString(String host, int port, String keyName, byte[] key) {
         return new ConnectionString(newHost, newPort, keyName, key);
     }
 
+    /**
+     * Connection-string text for this endpoint with the given policy credentials; {@code :port} only when the
+     * port is not 443, as the server writes it in {@code service.json}.
+     */
+    String text(String policyName, String base64Key) {
+        return "HostName=" + host + (port == 443 ? "" : ":" + port) + ";SharedAccessKeyName=" + policyName
+                + ";SharedAccessKey=" + base64Key;
+    }
+
     @Override
     public String toString() {
         return "ConnectionString[host=" + host + ", port=" + port + ", keyName=" + keyName + "]";

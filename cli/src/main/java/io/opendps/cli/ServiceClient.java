@@ -45,6 +45,11 @@ final class ServiceClient {
         this.http = b.build();
     }
 
+    /** The endpoint and credentials this client signs its requests with. */
+    ConnectionString connection() {
+        return connection;
+    }
+
     /** A JSON reply (null body for 204). */
     record Reply(int status, @Nullable JsonNode body, java.net.http.HttpHeaders headers) {
     }

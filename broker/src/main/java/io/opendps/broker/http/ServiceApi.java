@@ -15,6 +15,7 @@ import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
 import io.opendps.core.json.JsonProblem;
+import io.opendps.core.service.AccessPolicyService;
 import io.opendps.core.service.AccessRight;
 import io.opendps.core.service.ServiceAuthorizer;
 import java.io.IOException;
@@ -48,9 +49,12 @@ public final class ServiceApi {
     private final Clock clock;
     private final CaCertificateApi caCertificates;
     private final RegistrationRecordService registrations;
+    private final AccessPolicyApi accessPolicies;
 
     public ServiceApi(EnrollmentService enrollments, RegistrationRecordService registrations,
-            CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock) {
+            CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock,
+            AccessPolicyService accessPolicies) {
+        this.accessPolicies = new AccessPolicyApi(accessPolicies);
         this.caCertificates = new CaCertificateApi(caCertificates);
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
@@ -78,6 +82,11 @@ public final class ServiceApi {
             requireApiVersion(r);
             authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG);
             return caCertificates.handle(r, path);
+        }
+        if (!path.isEmpty() && path.get(0).equalsIgnoreCase(AccessPolicyApi.COLLECTION)) {
+            requireApiVersion(r);
+            String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
+            return accessPolicies.handle(r, path, actor);
         }
         String collection = r.segmentLower(0);
         if (collection.equals("registrations")) {

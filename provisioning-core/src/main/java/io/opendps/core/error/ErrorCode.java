@@ -46,6 +46,8 @@ public enum ErrorCode {
     ENROLLMENT_GROUP_NOT_FOUND(404, 404204),
     /** No CA certificate with this name is registered. */
     CA_CERTIFICATE_NOT_FOUND(404, 404301),
+    /** No shared access policy with this key name exists. */
+    ACCESS_POLICY_NOT_FOUND(404, 404401),
     /** The requested path or method does not exist. */
     NOT_FOUND(404, 404000),
     /** The method is not allowed on this resource. */
@@ -58,6 +60,10 @@ public enum ErrorCode {
     CA_CERTIFICATE_EXISTS(409, 409301),
     /** The CA certificate is referenced by enrollment groups and cannot be deleted. */
     CA_CERTIFICATE_IN_USE(409, 409302),
+    /** A shared access policy with this key name exists and no If-Match was sent. */
+    ACCESS_POLICY_EXISTS(409, 409401),
+    /** The write would leave no shared access policy holding ServiceConfig (nobody could administer the service). */
+    ACCESS_POLICY_LAST_SERVICE_CONFIG(409, 409402),
     /** If-Match does not match the stored individual enrollment. */
     ENROLLMENT_PRECONDITION_FAILED(412, 412201),
     /** If-Match does not match the stored registration record. */
@@ -66,6 +72,8 @@ public enum ErrorCode {
     ENROLLMENT_GROUP_PRECONDITION_FAILED(412, 412204),
     /** If-Match does not match the stored CA certificate. */
     CA_CERTIFICATE_PRECONDITION_FAILED(412, 412301),
+    /** If-Match does not match the stored shared access policy, or it changed concurrently. */
+    ACCESS_POLICY_PRECONDITION_FAILED(412, 412401),
     /** The body is larger than the 96 KB message limit. */
     PAYLOAD_TOO_LARGE(413, 413001),
     /** The content type is not JSON. */

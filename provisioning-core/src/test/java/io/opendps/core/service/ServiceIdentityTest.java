@@ -58,6 +58,27 @@ class ServiceIdentityTest {
     }
 
     @Test
+    void loadOrCreate_ownerDeletedThroughTheApi_staysDeletedAndAnotherAdministratorIsUsed() {
+        ServiceIdentity first = loadFromFreshConnection();
+        try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
+            AccessPolicyService service = new AccessPolicyService(new JdbcSettingsStore(db), AccessPolicyListener.NONE,
+                    java.time.Clock.systemUTC());
+            service.put("ops", AccessPolicyRequest.of("ServiceConfig, EnrollmentRead", null, null), null, "test");
+            service.put("reader", AccessPolicyRequest.of("EnrollmentRead", null, null), null, "test");
+            service.delete(AccessPolicy.OWNER, null, "test");
+        }
+
+        ServiceIdentity second = loadFromFreshConnection();
+
+        assertThat(second.idScope()).isEqualTo(first.idScope());
+        assertThat(second.owner().keyName()).isEqualTo("ops");
+        try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
+            assertThat(new JdbcSettingsStore(db).policies()).extracting(AccessPolicy::keyName)
+                    .containsExactly("ops", "reader");
+        }
+    }
+
+    @Test
     void newIdScope_manyScopes_matchTheAzureShape() {
         for (int i = 0; i < 200; i++) {
             assertThat(ServiceIdentity.newIdScope()).matches("^0ne[0-9A-F]{8}$");
