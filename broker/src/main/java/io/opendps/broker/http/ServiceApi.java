@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * attestation-mechanism read, query with paging), device registration records (get, delete, query per group)
  * and CA certificates with proof of possession ({@link CaCertificateApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
- * the operation requires. Request bodies are JSON (another {@code Content-Type} is 415). Creates and updates
- * answer 200, deletes 204, errors carry the Azure error body.
+ * the operation requires, except the OpenAPI document of this API ({@link OpenApiDocument}). Request bodies are
+ * JSON (another {@code Content-Type} is 415). Creates and updates answer 200, deletes 204, errors carry the Azure
+ * error body.
  *
  * <p>Thread-safe. Synchronous: {@link #handle} does store work, so call it on a worker pool.
  */
@@ -70,6 +71,9 @@ public final class ServiceApi {
     }
 
     private ApiResponse route(ApiRequest r) {
+        if (OpenApiDocument.serves(r.segments())) {
+            return OpenApiDocument.instance().answer(r); // open: no api-version, no SAS (see OpenApiDocument)
+        }
         requireJsonContentType(r);
         List<String> path = CaCertificateApi.withoutArmPrefix(r.segments());
         if (!path.isEmpty() && path.get(0).equalsIgnoreCase("certificates")) {
