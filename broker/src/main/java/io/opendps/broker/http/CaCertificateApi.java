@@ -59,8 +59,11 @@ final class CaCertificateApi {
                     Map.of());
         }
         String name = path.get(1);
+        String action = path.size() == 3 ? path.get(2).toLowerCase(java.util.Locale.ROOT) : "";
+        if ((action.equals("generateverificationcode") || action.equals("verify")) && !r.method().equals("POST")) {
+            throw notAllowed(r); // the actions exist, as POST only (like attestationmechanism)
+        }
         if (path.size() == 3 && r.method().equals("POST")) {
-            String action = path.get(2).toLowerCase(java.util.Locale.ROOT);
             if (action.equals("generateverificationcode")) {
                 CaVerificationCode code = service.generateVerificationCode(name, ifMatch);
                 return json(200, envelope(code.certificate(), code), code.certificate().etag());

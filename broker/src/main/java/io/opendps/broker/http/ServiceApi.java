@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * attestation-mechanism read, query with paging, bulk operations), device registration records (get, delete, query per group)
  * and CA certificates with proof of possession ({@link CaCertificateApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
- * the operation requires. Creates and updates answer 200, deletes 204, errors carry the Azure error body.
+ * the operation requires, except the OpenAPI document of this API ({@link OpenApiDocument}). Request bodies are
+ * JSON (another {@code Content-Type} is 415). Creates and updates answer 200, deletes 204, errors carry the Azure
+ * error body.
  *
  * <p>Thread-safe. Synchronous: {@link #handle} does store work, so call it on a worker pool.
  */
@@ -77,6 +80,10 @@ public final class ServiceApi {
     }
 
     private ApiResponse route(ApiRequest r) {
+        if (OpenApiDocument.serves(r.segments())) {
+            return OpenApiDocument.instance().answer(r); // open: no api-version, no SAS (see OpenApiDocument)
+        }
+        requireJsonContentType(r);
         List<String> path = CaCertificateApi.withoutArmPrefix(r.segments());
         if (!path.isEmpty() && path.get(0).equalsIgnoreCase("certificates")) {
             requireApiVersion(r);
@@ -281,6 +288,24 @@ public final class ServiceApi {
             throw new ProvisioningException(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid %s: "
                     + "%s", type.getSimpleName(), JsonProblem.describe(e));
         }
+    }
+
+    /**
+     * A body must be JSON: one sent with another {@code Content-Type} is refused with 415 before anything is read
+     * or stored. A {@code charset} parameter is fine, and so is a body without any {@code Content-Type} (read as
+     * JSON, for simple tools); {@code text/json} and {@code +json} types count as JSON.
+     */
+    private static void requireJsonContentType(ApiRequest r) {
+        String type = r.header("Content-Type");
+        if (r.body().length == 0 || type == null || type.isBlank()) {
+            return;
+        }
+        String media = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (media.equals("application/json") || media.equals("text/json") || media.endsWith("+json")) {
+            return;
+        }
+        throw new ProvisioningException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type '%s' is not supported; send the body as application/json", type);
     }
 
     private static void requireApiVersion(ApiRequest r) {

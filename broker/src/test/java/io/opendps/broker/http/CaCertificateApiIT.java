@@ -360,6 +360,8 @@ class CaCertificateApiIT {
         assertError(main.call("POST", "/certificates/api-405/noSuchAction").body("{}").send(), 404, -1);
         assertError(main.call("POST", "/certificates/api-405").body("{}").send(), 405, -1);
         assertError(main.call("DELETE", "/certificates").send(), 405, -1);
+        assertError(main.call("GET", "/certificates/api-405/verify").send(), 405, -1);
+        assertError(main.call("PUT", "/certificates/api-405/generateVerificationCode").body("{}").send(), 405, -1);
     }
 
     // ---------------------------------------------------------------- X.509 enrollments

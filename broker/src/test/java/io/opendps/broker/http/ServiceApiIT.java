@@ -811,6 +811,33 @@ class ServiceApiIT {
     }
 
     @Test
+    void body_withNonJsonContentType_is415NamingTheHeader_andCreatesNothing() throws Exception {
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "application/xml")) {
+            Reply r = call("PUT", "/enrollments/media-1").contentType(type).body(symmetricKeyEnrollment("media-1"))
+                    .send();
+
+            assertThat(assertError(r, 415, 415001)).contains("Content-Type").contains(type);
+        }
+        assertError(call("GET", "/enrollments/media-1").send(), 404, 404201);
+        assertError(call("POST", "/enrollments/query").contentType("text/plain").body("{\"query\":\"*\"}").send(),
+                415, 415001);
+    }
+
+    @Test
+    void body_withJsonContentTypeVariantsOrNone_isAccepted() throws Exception {
+        List<String> types = new ArrayList<>(List.of("application/json; charset=utf-8", "APPLICATION/JSON",
+                "text/json", "application/merge-patch+json"));
+        types.add(null);
+        int i = 0;
+        for (String type : types) {
+            String id = "media-ok-" + i++;
+            Reply r = call("PUT", "/enrollments/" + id).contentType(type).body(symmetricKeyEnrollment(id)).send();
+
+            assertThat(r.status()).as(type + ": " + r.body()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void malformedHttpRequest_is400Json() throws Exception {
         // A header longer than the decoder accepts: Netty marks the request as failed to decode.
         RawReply r = raw("GET /enrollments/anything?api-version=" + API_2021 + " HTTP/1.1\r\n"
@@ -952,6 +979,7 @@ class ServiceApiIT {
         private @Nullable String body;
         private @Nullable String authorization = token();
         private @Nullable String apiVersion = API_2021;
+        private @Nullable String contentType = "application/json";
         private boolean expectContinue;
 
         Call(String method, String path) {
@@ -979,6 +1007,12 @@ class ServiceApiIT {
             return this;
         }
 
+        /** The Content-Type sent with a body ({@code application/json} unless told otherwise; null: none). */
+        Call contentType(@Nullable String value) {
+            this.contentType = value;
+            return this;
+        }
+
         Call expectContinue() {
             this.expectContinue = true;
             return this;
@@ -990,8 +1024,8 @@ class ServiceApiIT {
                     .expectContinue(expectContinue)
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-            if (body != null) {
-                b.header("Content-Type", "application/json");
+            if (body != null && contentType != null) {
+                b.header("Content-Type", contentType);
             }
             if (authorization != null) {
                 b.header("Authorization", authorization);
