@@ -242,9 +242,7 @@ public final class ServiceApi {
     private static ApiResponse queryResponse(Page<?> page, String itemType, int requested) {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("x-ms-item-type", itemType);
-        if (requested > 0) {
-            headers.put("x-ms-max-item-count", Integer.toString(Page.pageSize(requested)));
-        }
+        headers.put("x-ms-max-item-count", Integer.toString(Page.pageSize(requested)));
         if (page.continuation() != null) {
             headers.put("x-ms-continuation", page.continuation());
         }

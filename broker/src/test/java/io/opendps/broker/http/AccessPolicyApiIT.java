@@ -399,7 +399,7 @@ class AccessPolicyApiIT {
         cases.put("{\"rights\":\"EnrollmentRead, Superuser\"}", "400004:rights: unknown access right 'Superuser'; "
                 + "valid rights: ServiceConfig, EnrollmentRead, EnrollmentWrite, DeviceConnect, "
                 + "RegistrationStatusRead, RegistrationStatusWrite");
-        cases.put("{\"rights\":{\"EnrollmentRead\":true}}", "400001:at 'rights[0]': Cannot deserialize");
+        cases.put("{\"rights\":{\"EnrollmentRead\":true}}", "400001:at 'rights[0]': expected a string, got a JSON object");
         cases.put("{\"rights\":\"EnrollmentRead\",\"primaryKey\":\"not base64!\"}",
                 "400004:primaryKey is not valid base64");
         cases.put("{\"rights\":\"EnrollmentRead\",\"secondaryKey\":\"" + Base64.getEncoder().encodeToString(

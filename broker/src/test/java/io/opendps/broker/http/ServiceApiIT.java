@@ -668,6 +668,7 @@ class ServiceApiIT {
             assertThat(r.status()).as(r.body()).isEqualTo(200);
             assertThat(r.header("x-ms-item-type")).isEqualTo("Enrollment");
             assertThat(r.header("Content-Type")).isEqualTo(JSON_UTF8);
+            assertThat(r.header("x-ms-max-item-count")).as("the page size used").isEqualTo("2");
             assertThat(r.json().isArray()).isTrue();
             for (JsonNode item : r.json()) {
                 ids.add(item.path("registrationId").asText());
@@ -697,6 +698,7 @@ class ServiceApiIT {
             assertThat(r.status()).as(r.body()).isEqualTo(200);
             assertThat(r.header("x-ms-item-type")).isEqualTo("Enrollment");
             assertThat(r.header("x-ms-continuation")).as("single page").isNull();
+            assertThat(r.header("x-ms-max-item-count")).as("the default page size, echoed").isEqualTo("100");
             List<String> ids = new ArrayList<>();
             r.json().forEach(item -> ids.add(item.path("registrationId").asText()));
             assertThat(ids).as(q).contains("query-star");
