@@ -14,6 +14,7 @@ import io.opendps.core.allocation.LinkedHub;
 import io.opendps.core.ca.CaCertificateOptions;
 import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
+import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import io.opendps.core.registration.RegistrationRecordService;
@@ -27,6 +28,7 @@ import io.opendps.core.store.jdbc.DatabaseOptions;
 import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcDatabase;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.store.jdbc.JdbcSettingsStore;
 import java.io.IOException;
@@ -121,9 +123,11 @@ public final class OpenDpsServer implements AutoCloseable {
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
         CaCertificateService caCertificates = new CaCertificateService(new JdbcCaCertificateStore(db),
                 enrollmentStore, CaCertificateOptions.autoVerify(options.autoVerifyCa()), clock);
+        BuiltInHub hub = new BuiltInHub(options.effectiveHubs(), new JdbcHubStore(db), clock,
+                BuiltInHub.DEFAULT_MESSAGE_CAP);
         Registrar registrar = new Registrar(identity.idScope(),
                 new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
-                        new X509ChainValidator(clock)), registrationStore, allocator, clock);
+                        new X509ChainValidator(clock)), registrationStore, allocator, hub.connectors(), clock);
         EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator,
                 caCertificates, clock);
 
