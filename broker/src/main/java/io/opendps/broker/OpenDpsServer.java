@@ -15,6 +15,7 @@ import io.opendps.core.ca.CaCertificateOptions;
 import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.hub.BuiltInHub;
+import io.opendps.core.hub.HubDeviceAuthenticator;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import io.opendps.core.registration.RegistrationRecordService;
@@ -74,11 +75,14 @@ public final class OpenDpsServer implements AutoCloseable {
     private final EnrollmentService enrollments;
     private final RegistrationStore registrations;
     private final CaCertificateService caCertificates;
+    private final BuiltInHub hub;
     private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
     private OpenDpsServer(ServiceInfo info, EnrollmentService enrollments, RegistrationStore registrations,
-            CaCertificateService caCertificates, DpsExtension extension, Deque<AutoCloseable> resources) {
+            CaCertificateService caCertificates, BuiltInHub hub, DpsExtension extension,
+            Deque<AutoCloseable> resources) {
+        this.hub = hub;
         this.info = info;
         this.enrollments = enrollments;
         this.registrations = registrations;
@@ -110,7 +114,9 @@ public final class OpenDpsServer implements AutoCloseable {
         int mqttPort = choosePort(options.bindAddress(), options.mqttPort(), "device MQTT/TLS", "--mqtt-port");
         int httpsPort = choosePort(options.bindAddress(), options.httpsPort(), "HTTPS", "--https-port");
 
-        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.hostNames(), clock);
+        // Hub names are in the certificate too: devices connect to their hub by name. A data directory whose
+        // certificate lacks a name gets a re-issued server certificate (same CA), see TlsMaterial.
+        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.certificateNames(), clock);
         JdbcDatabase db = JdbcDatabase.open(withPool(DatabaseOptions.h2File(dataDir.resolve("db")),
                 options.workerThreads()));
         resources.push(db);
@@ -138,7 +144,8 @@ public final class OpenDpsServer implements AutoCloseable {
         resources.push(() -> shutdown(scheduler));
         scheduler.scheduleWithFixedDelay(() -> purgeOperations(registrationStore, clock), 10, 10, TimeUnit.MINUTES);
 
-        DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
+        DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock, hub,
+                new HubDeviceAuthenticator(hub, verifier, new X509ChainValidator(clock)));
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock);
@@ -152,7 +159,7 @@ public final class OpenDpsServer implements AutoCloseable {
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(info, enrollments, registrationStore, caCertificates, extension, resources);
+        return new OpenDpsServer(info, enrollments, registrationStore, caCertificates, hub, extension, resources);
     }
 
     /** Endpoints, ID scope, CA and connection string of this server. */
@@ -168,6 +175,14 @@ public final class OpenDpsServer implements AutoCloseable {
     /** Direct access to CA certificate administration (tests). */
     public CaCertificateService caCertificates() {
         return caCertificates;
+    }
+
+    /**
+     * The built-in hub serving the linked hubs: devices, twins, telemetry (the operator API of issue 5 part B, the
+     * demo, tests).
+     */
+    public BuiltInHub hub() {
+        return hub;
     }
 
     /** Direct access to registration records (tests). */

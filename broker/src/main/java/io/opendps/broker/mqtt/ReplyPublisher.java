@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,14 +27,17 @@ final class ReplyPublisher {
 
     private final PublishService publishService;
     private final ScheduledExecutorService scheduler;
-    private final ConnectedDeviceRegistry registry;
+    private final BiPredicate<String, String> isCurrent;
     private final Duration delay;
 
-    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler, ConnectedDeviceRegistry registry,
-            Duration delay) {
+    /**
+     * @param isCurrent whether a (client id, connection token) pair is still the client's live connection
+     */
+    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler,
+            BiPredicate<String, String> isCurrent, Duration delay) {
         this.publishService = publishService;
         this.scheduler = scheduler;
-        this.registry = registry;
+        this.isCurrent = isCurrent;
         this.delay = delay;
     }
 
@@ -46,7 +50,7 @@ final class ReplyPublisher {
     }
 
     private void attempt(String clientId, String connectionToken, Publish publish, int attempt) {
-        if (!registry.isCurrent(clientId, connectionToken)) {
+        if (!isCurrent.test(clientId, connectionToken)) {
             LOG.debug("reply dropped, connection gone [client-id: {}, topic: {}]", clientId, publish.getTopic());
             return;
         }
@@ -58,8 +62,8 @@ final class ReplyPublisher {
                     scheduler.schedule(() -> attempt(clientId, connectionToken, publish, attempt + 1),
                             RETRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
                 } else {
-                    LOG.debug("reply dropped, client not subscribed to {} [client-id: {}, topic: {}]",
-                            DpsTopics.RESPONSE_FILTER, clientId, publish.getTopic());
+                    LOG.debug("reply dropped, client not subscribed to its topic [client-id: {}, topic: {}]",
+                            clientId, publish.getTopic());
                 }
             }
         });
