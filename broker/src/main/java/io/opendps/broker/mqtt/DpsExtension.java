@@ -64,8 +64,12 @@ public final class DpsExtension implements ExtensionMain {
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
         ReplyPublisher replies = new ReplyPublisher(Services.publishService(), scheduler, registry::isCurrent,
                 replyDelay);
+        // Hub replies and desired-property pushes go at QoS 0: iot-device-client 2.1.4 stops handing incoming
+        // messages to the application after it received a QoS 1 desired-properties PATCH (a later twin response
+        // never completes its call); QoS 0 is also what the device twin topics need (each response is matched by
+        // $rid, a lost one is retried by the device's own timeout). The short delay is kept as on the DPS path.
         ReplyPublisher hubReplies = new ReplyPublisher(Services.publishService(), scheduler, hubRegistry::isCurrent,
-                Duration.ZERO);
+                replyDelay, com.hivemq.extension.sdk.api.packets.general.Qos.AT_MOST_ONCE);
         HubEndpoint hubEndpoint = new HubEndpoint(hub, hubAuthenticator, workers, hubRegistry, hubReplies,
                 Services.clientService(), clock);
         DpsPublishInterceptor interceptor = new DpsPublishInterceptor(registry,

@@ -177,6 +177,8 @@ final class HubEndpoint {
         }
         HubConnection c = found.get();
         HubTopics.Request request = HubTopics.parse(topic, c.deviceId());
+        LOG.debug("hub publish [hub: {}, device-id: {}, topic: {}, request: {}]", c.hub(), c.deviceId(), topic,
+                request.getClass().getSimpleName());
         byte[] payload = payload(input);
         if (request instanceof HubTopics.Telemetry telemetry) {
             storeTelemetry(c, telemetry, payload, output);

@@ -29,12 +29,23 @@ final class ReplyPublisher {
     private final ScheduledExecutorService scheduler;
     private final BiPredicate<String, String> isCurrent;
     private final Duration delay;
+    private final Qos qos;
 
     /**
      * @param isCurrent whether a (client id, connection token) pair is still the client's live connection
      */
     ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler,
             BiPredicate<String, String> isCurrent, Duration delay) {
+        this(publishService, scheduler, isCurrent, delay, Qos.AT_LEAST_ONCE);
+    }
+
+    /**
+     * @param isCurrent whether a (client id, connection token) pair is still the client's live connection
+     * @param qos the QoS of the replies
+     */
+    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler,
+            BiPredicate<String, String> isCurrent, Duration delay, Qos qos) {
+        this.qos = qos;
         this.publishService = publishService;
         this.scheduler = scheduler;
         this.isCurrent = isCurrent;
@@ -43,7 +54,7 @@ final class ReplyPublisher {
 
     /** Sends {@code payload} on {@code topic} to the client, if its connection is still {@code connectionToken}. */
     void send(String clientId, String connectionToken, String topic, byte[] payload) {
-        Publish publish = Builders.publish().topic(topic).qos(Qos.AT_LEAST_ONCE).payload(ByteBuffer.wrap(payload))
+        Publish publish = Builders.publish().topic(topic).qos(qos).payload(ByteBuffer.wrap(payload))
                 .build();
         scheduler.schedule(() -> attempt(clientId, connectionToken, publish, 1), delay.toMillis(),
                 TimeUnit.MILLISECONDS);
