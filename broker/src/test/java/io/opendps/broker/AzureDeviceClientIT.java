@@ -185,7 +185,12 @@ class AzureDeviceClientIT {
         }
     }
 
-    /** Connect, read the twin, send telemetry, receive a desired update, report properties. */
+    /**
+     * Connect, read the twin, send telemetry, report properties, receive a desired update. Reported before desired:
+     * with iot-device-client 2.1.4, a reported-properties call made right after a desired-properties callback
+     * occasionally never completes although the SDK's debug log shows the 204 response received and dispatched
+     * (about 1 in 10 runs on a loaded machine); see the hub endpoint notes.
+     */
     private static void quickstart(String hub, String deviceId, DeviceClient client) throws Exception {
         BlockingQueue<Twin> desiredUpdates = new LinkedBlockingQueue<>();
         long cursor = lastSequence(hub);
@@ -213,6 +218,12 @@ class AzureDeviceClientIT {
             assertThat(received.get(2).properties()).containsEntry("seq", "3")
                     .containsEntry("$.ct", "application/json");
 
+            TwinCollection reported = new TwinCollection();
+            reported.put("firmware", "1.0.3");
+            ReportedPropertiesUpdateResponse response = client.updateReportedProperties(reported);
+            assertThat(response.getVersion()).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.hub().twin(hub, deviceId).reported()
+                    .path("firmware").asText(), "1.0.3"::equals);
             server.hub().updateTwin(hub, deviceId, null, Json.parse("{\"interval\":5}".getBytes(
                     StandardCharsets.UTF_8), ObjectNode.class));
             Twin update = desiredUpdates.poll(20, TimeUnit.SECONDS);
@@ -220,12 +231,6 @@ class AzureDeviceClientIT {
             assertThat(((Number) update.getDesiredProperties().get("interval")).intValue()).isEqualTo(5);
             assertThat(update.getDesiredProperties().getVersion()).isEqualTo(2);
 
-            TwinCollection reported = new TwinCollection();
-            reported.put("firmware", "1.0.3");
-            ReportedPropertiesUpdateResponse response = client.updateReportedProperties(reported);
-            assertThat(response.getVersion()).isEqualTo(2);
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.hub().twin(hub, deviceId).reported()
-                    .path("firmware").asText(), "1.0.3"::equals);
         } finally {
             client.close();
         }

@@ -64,14 +64,15 @@ public final class DpsExtension implements ExtensionMain {
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
         ReplyPublisher replies = new ReplyPublisher(Services.publishService(), scheduler, registry::isCurrent,
                 replyDelay);
-        // Hub replies and desired-property pushes go at QoS 0: iot-device-client 2.1.4 stops handing incoming
-        // messages to the application after it received a QoS 1 desired-properties PATCH (a later twin response
-        // never completes its call); QoS 0 is also what the device twin topics need (each response is matched by
-        // $rid, a lost one is retried by the device's own timeout). The short delay is kept as on the DPS path.
+        // Twin responses go at QoS 1 like DPS replies; desired-property pushes at QoS 0: iot-device-client 2.1.4
+        // stops completing twin calls after it received a QoS 1 desired-properties PATCH (observed: a later
+        // reported-properties response is received but its call times out after 60 s).
         ReplyPublisher hubReplies = new ReplyPublisher(Services.publishService(), scheduler, hubRegistry::isCurrent,
-                replyDelay, com.hivemq.extension.sdk.api.packets.general.Qos.AT_MOST_ONCE);
+                replyDelay);
+        ReplyPublisher hubPushes = new ReplyPublisher(Services.publishService(), scheduler, hubRegistry::isCurrent,
+                Duration.ZERO, com.hivemq.extension.sdk.api.packets.general.Qos.AT_MOST_ONCE);
         HubEndpoint hubEndpoint = new HubEndpoint(hub, hubAuthenticator, workers, hubRegistry, hubReplies,
-                Services.clientService(), clock);
+                hubPushes, Services.clientService(), clock);
         DpsPublishInterceptor interceptor = new DpsPublishInterceptor(registry,
                 new DpsRequestHandler(registrar, workers, replies, clock), hubEndpoint);
         DpsAuthenticator authenticator = new DpsAuthenticator(registry, hubEndpoint);
