@@ -14,6 +14,8 @@ import io.opendps.core.allocation.LinkedHub;
 import io.opendps.core.ca.CaCertificateOptions;
 import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
+import io.opendps.core.hub.BuiltInHub;
+import io.opendps.core.hub.HubDeviceAuthenticator;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import io.opendps.core.registration.RegistrationRecordService;
@@ -27,6 +29,7 @@ import io.opendps.core.store.jdbc.DatabaseOptions;
 import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcDatabase;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.store.jdbc.JdbcSettingsStore;
 import java.io.IOException;
@@ -72,12 +75,15 @@ public final class OpenDpsServer implements AutoCloseable {
     private final EnrollmentService enrollments;
     private final RegistrationStore registrations;
     private final CaCertificateService caCertificates;
+    private final BuiltInHub hub;
     private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
     private OpenDpsServer(ServiceFile serviceFile, EnrollmentService enrollments, RegistrationStore registrations,
-            CaCertificateService caCertificates, DpsExtension extension, Deque<AutoCloseable> resources) {
+            CaCertificateService caCertificates, BuiltInHub hub, DpsExtension extension,
+            Deque<AutoCloseable> resources) {
         this.serviceFile = serviceFile;
+        this.hub = hub;
         this.enrollments = enrollments;
         this.registrations = registrations;
         this.caCertificates = caCertificates;
@@ -108,7 +114,9 @@ public final class OpenDpsServer implements AutoCloseable {
         int mqttPort = choosePort(options.bindAddress(), options.mqttPort(), "device MQTT/TLS", "--mqtt-port");
         int httpsPort = choosePort(options.bindAddress(), options.httpsPort(), "HTTPS", "--https-port");
 
-        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.hostNames(), clock);
+        // Hub names are in the certificate too: devices connect to their hub by name. A data directory whose
+        // certificate lacks a name gets a re-issued server certificate (same CA), see TlsMaterial.
+        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.certificateNames(), clock);
         JdbcDatabase db = JdbcDatabase.open(withPool(DatabaseOptions.h2File(dataDir.resolve("db")),
                 options.workerThreads()));
         resources.push(db);
@@ -122,9 +130,11 @@ public final class OpenDpsServer implements AutoCloseable {
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
         CaCertificateService caCertificates = new CaCertificateService(new JdbcCaCertificateStore(db),
                 enrollmentStore, CaCertificateOptions.autoVerify(options.autoVerifyCa()), clock);
+        BuiltInHub hub = new BuiltInHub(options.effectiveHubs(), new JdbcHubStore(db), clock,
+                BuiltInHub.DEFAULT_MESSAGE_CAP);
         Registrar registrar = new Registrar(identity.idScope(),
                 new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
-                        new X509ChainValidator(clock)), registrationStore, allocator, clock);
+                        new X509ChainValidator(clock)), registrationStore, allocator, hub.connectors(), clock);
         EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator,
                 caCertificates, clock);
 
@@ -135,7 +145,8 @@ public final class OpenDpsServer implements AutoCloseable {
         resources.push(() -> shutdown(scheduler));
         scheduler.scheduleWithFixedDelay(() -> purgeOperations(registrationStore, clock), 10, 10, TimeUnit.MINUTES);
 
-        DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock);
+        DpsExtension extension = new DpsExtension(registrar, workers, scheduler, options.replyDelay(), clock, hub,
+                new HubDeviceAuthenticator(hub, verifier, new X509ChainValidator(clock)));
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock,
@@ -152,7 +163,7 @@ public final class OpenDpsServer implements AutoCloseable {
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(serviceFile, enrollments, registrationStore, caCertificates, extension, resources);
+        return new OpenDpsServer(serviceFile, enrollments, registrationStore, caCertificates, hub, extension, resources);
     }
 
     /**
@@ -171,6 +182,14 @@ public final class OpenDpsServer implements AutoCloseable {
     /** Direct access to CA certificate administration (tests). */
     public CaCertificateService caCertificates() {
         return caCertificates;
+    }
+
+    /**
+     * The built-in hub serving the linked hubs: devices, twins, telemetry (the operator API of issue 5 part B, the
+     * demo, tests).
+     */
+    public BuiltInHub hub() {
+        return hub;
     }
 
     /** Direct access to registration records (tests). */

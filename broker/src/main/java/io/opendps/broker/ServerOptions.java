@@ -13,7 +13,8 @@ import java.util.List;
  * @param bindAddress the address the listeners bind
  * @param mqttPort device MQTT over TLS (DPS: 8883; 0 picks a free port)
  * @param httpsPort service API over HTTPS (DPS: 443; 0 picks a free port)
- * @param hubs linked hub host names; empty means one hub named after the first host name
+ * @param hubs linked hub host names, all served by the built-in hub on the device port; empty means one hub named
+ *     by {@link #effectiveHubs()}
  * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies)
  * @param workerThreads size of the worker pool (store and crypto work) and of the database pool
  * @param workerQueue requests that may wait for a worker before devices get 429
@@ -25,6 +26,8 @@ public record ServerOptions(Path dataDir, List<String> hostNames, String bindAdd
 
     /** The DPS device port the Azure SDKs hard-code. */
     public static final int DPS_MQTT_PORT = 8883;
+    /** The default hub of a server without a dotted host name (see {@link #effectiveHubs()}). */
+    public static final String LOOPBACK_HUB = "127.0.0.1";
     /** The HTTPS port the Azure SDKs hard-code. */
     public static final int DPS_HTTPS_PORT = 443;
 
@@ -63,9 +66,29 @@ public record ServerOptions(Path dataDir, List<String> hostNames, String bindAdd
                 Duration.ofMillis(100), 4, 1_000);
     }
 
-    /** The linked hubs in effect. */
+    /**
+     * The linked hubs in effect: the configured ones, else one hub named after the first host name that contains a
+     * dot, else {@code 127.0.0.1}.
+     *
+     * <p>Why: a device connects to its assigned hub by name, so the name must resolve to this server and be in its
+     * certificate, and the Azure Java device client refuses a hub host name without a dot ({@code localhost}). An IP
+     * literal has dots, resolves everywhere without DNS, and is an IP SAN of the server certificate; on Linux every
+     * {@code 127.x.y.z} is loopback, so local setups can link further hubs {@code 127.0.0.2}, ... In a real
+     * deployment, name hubs with DNS names that point at the OpenDPS nodes (e.g. {@code hub-1.iot.example.com}) and
+     * pass them with {@code --hub}; they go into the server certificate.
+     */
     public List<String> effectiveHubs() {
-        return hubs.isEmpty() ? List.of(hostNames.get(0)) : hubs;
+        if (!hubs.isEmpty()) {
+            return hubs;
+        }
+        return List.of(hostNames.stream().filter(h -> h.indexOf('.') > 0).findFirst().orElse(LOOPBACK_HUB));
+    }
+
+    /** Every name the server certificate must cover: the host names, then the linked hubs. */
+    public List<String> certificateNames() {
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>(hostNames);
+        names.addAll(effectiveHubs());
+        return List.copyOf(names);
     }
 
     /** A copy with other ports. */

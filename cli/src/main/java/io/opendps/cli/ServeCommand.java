@@ -44,7 +44,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Service API HTTPS port (default: ${DEFAULT-VALUE}, the port the Azure SDKs use).")
     int httpsPort;
 
-    @Option(names = "--hub", description = "A linked IoT hub host name; repeatable. Default: the first host name.")
+    @Option(names = "--hub", description = "A linked IoT hub host name, served by the built-in hub on the device "
+            + "port; repeatable. Use DNS names that resolve to this server. Default: the first --host name with a "
+            + "dot, else 127.0.0.1.")
     List<String> hubs = new ArrayList<>();
 
     @Option(names = "--auto-verify-ca", description = "Local development only: accept CA certificates uploaded with "

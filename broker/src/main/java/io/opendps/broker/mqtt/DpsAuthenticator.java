@@ -18,7 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts a CONNECT whose username is a DPS username and keeps its parts and the SAS (the password) for the
+ * Hands a CONNECT whose username is an IoT Hub username ({@link HubUsername}) to the {@link HubEndpoint}, which
+ * checks the device's credential at CONNECT. Accepts a CONNECT whose username is a DPS username and keeps its parts and the SAS (the password) for the
  * registrar, which authenticates the device on its register request: that is how the cloud service behaves
  * (a wrong key is a 401 answer to the register, the most informative path for every SDK). Only an
  * unparseable username is refused at CONNECT, with CONNACK 5 ("not authorized"). No blocking work here.
@@ -34,15 +35,23 @@ final class DpsAuthenticator implements SimpleAuthenticator {
     private static final Logger AUDIT = LoggerFactory.getLogger("io.opendps.audit");
 
     private final ConnectedDeviceRegistry registry;
+    private final HubEndpoint hub;
 
-    DpsAuthenticator(ConnectedDeviceRegistry registry) {
+    DpsAuthenticator(ConnectedDeviceRegistry registry, HubEndpoint hub) {
         this.registry = registry;
+        this.hub = hub;
     }
 
     @Override
     public void onConnect(SimpleAuthInput input, SimpleAuthOutput output) {
         String clientId = input.getClientInformation().getClientId();
         String rawUsername = input.getConnectPacket().getUserName().orElse(null);
+        Optional<HubUsername> hubUsername = rawUsername == null ? Optional.empty() : HubUsername.parse(rawUsername);
+        if (hubUsername.isPresent()) {
+            hub.authenticate(input, output, hubUsername.get(), password(input.getConnectPacket().getPassword()
+                    .orElse(null)));
+            return;
+        }
         DpsUsername username;
         try {
             if (rawUsername == null) {

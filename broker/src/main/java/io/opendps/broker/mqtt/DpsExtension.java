@@ -10,6 +10,8 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
+import io.opendps.core.hub.BuiltInHub;
+import io.opendps.core.hub.HubDeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,7 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The in-code HiveMQ extension that turns the broker into a DPS device endpoint: the authenticator, the
- * subscription authorizer and QoS cap, the clean-session rule, the request interceptor and the reply path.
+ * subscription authorizer and QoS cap, the clean-session rule, the request interceptor and the reply path; and the
+ * built-in hub's device endpoint on the same listener ({@link HubEndpoint}).
  *
  * <p>Every session is treated as clean (the CONNECT is rewritten to clean start with session expiry 0), so a
  * client connecting with clean session false gets {@code sessionPresent=0} and never receives a reply that was
@@ -32,7 +35,10 @@ public final class DpsExtension implements ExtensionMain {
     private final ScheduledExecutorService scheduler;
     private final Duration replyDelay;
     private final Clock clock;
+    private final BuiltInHub hub;
+    private final HubDeviceAuthenticator hubAuthenticator;
     private final ConnectedDeviceRegistry registry = new ConnectedDeviceRegistry();
+    private final HubConnectionRegistry hubRegistry = new HubConnectionRegistry();
 
     /**
      * @param registrar decides requests
@@ -40,10 +46,14 @@ public final class DpsExtension implements ExtensionMain {
      * @param scheduler schedules delayed replies (owned by the caller)
      * @param replyDelay delay before each reply (about 100 ms; the Java SDK races on instant replies)
      * @param clock time source
+     * @param hub the built-in hub whose devices connect here
+     * @param hubAuthenticator checks hub connections' credentials
      */
     public DpsExtension(Registrar registrar, Executor workers, ScheduledExecutorService scheduler,
-            Duration replyDelay, Clock clock) {
+            Duration replyDelay, Clock clock, BuiltInHub hub, HubDeviceAuthenticator hubAuthenticator) {
         this.registrar = registrar;
+        this.hub = hub;
+        this.hubAuthenticator = hubAuthenticator;
         this.workers = workers;
         this.scheduler = scheduler;
         this.replyDelay = replyDelay;
@@ -52,11 +62,21 @@ public final class DpsExtension implements ExtensionMain {
 
     @Override
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
-        ReplyPublisher replies = new ReplyPublisher(Services.publishService(), scheduler, registry, replyDelay);
+        ReplyPublisher replies = new ReplyPublisher(Services.publishService(), scheduler, registry::isCurrent,
+                replyDelay);
+        // Twin responses go at QoS 1 like DPS replies; desired-property pushes at QoS 0: iot-device-client 2.1.4
+        // stops completing twin calls after it received a QoS 1 desired-properties PATCH (observed: a later
+        // reported-properties response is received but its call times out after 60 s).
+        ReplyPublisher hubReplies = new ReplyPublisher(Services.publishService(), scheduler, hubRegistry::isCurrent,
+                replyDelay);
+        ReplyPublisher hubPushes = new ReplyPublisher(Services.publishService(), scheduler, hubRegistry::isCurrent,
+                Duration.ZERO, com.hivemq.extension.sdk.api.packets.general.Qos.AT_MOST_ONCE);
+        HubEndpoint hubEndpoint = new HubEndpoint(hub, hubAuthenticator, workers, hubRegistry, hubReplies,
+                hubPushes, Services.clientService(), clock);
         DpsPublishInterceptor interceptor = new DpsPublishInterceptor(registry,
-                new DpsRequestHandler(registrar, workers, replies, clock));
-        DpsAuthenticator authenticator = new DpsAuthenticator(registry);
-        DpsSubscriptionAuthorizer authorizer = new DpsSubscriptionAuthorizer();
+                new DpsRequestHandler(registrar, workers, replies, clock), hubEndpoint);
+        DpsAuthenticator authenticator = new DpsAuthenticator(registry, hubEndpoint);
+        DpsSubscriptionAuthorizer authorizer = new DpsSubscriptionAuthorizer(hubEndpoint);
         DpsSubscribeInterceptor capQos = new DpsSubscribeInterceptor();
         Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
         Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
@@ -82,6 +102,11 @@ public final class DpsExtension implements ExtensionMain {
         return registry.size();
     }
 
+    /** Number of live hub device connections (for metrics and tests). */
+    public int connectedHubDevices() {
+        return hubRegistry.size();
+    }
+
     /**
      * The live connection of an MQTT client id, as captured at CONNECT (registration id, whether a SAS token was
      * sent, thumbprints of the presented certificate chain), or empty if the client is not connected. Read-only.
@@ -104,6 +129,9 @@ public final class DpsExtension implements ExtensionMain {
             input.getConnectionInformation().getConnectionAttributeStore()
                     .getAsString(DpsAuthenticator.CONNECTION_TOKEN)
                     .ifPresent(token -> registry.disconnected(input.getClientInformation().getClientId(), token));
+            hubRegistry.disconnected(input.getClientInformation().getClientId(),
+                    input.getConnectionInformation().getConnectionAttributeStore()
+                            .getAsString(HubEndpoint.HUB_CONNECTION).orElse(""));
         }
     }
 }

@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Intercepts every device PUBLISH: nothing a device publishes is delivered to other clients. DPS register and
+ * Intercepts every device PUBLISH: nothing a device publishes is delivered to other clients. Publishes of hub
+ * connections go to the {@link HubEndpoint}. DPS register and
  * poll requests go to the {@link DpsRequestHandler}; other topics are dropped (and logged), because an
  * unsolicited reply would break the Java SDK, which consumes replies in order without matching {@code $rid}.
  * QoS 1 publishes are still acknowledged normally.
@@ -21,14 +22,20 @@ final class DpsPublishInterceptor implements PublishInboundInterceptor {
 
     private final ConnectedDeviceRegistry registry;
     private final DpsRequestHandler handler;
+    private final HubEndpoint hub;
 
-    DpsPublishInterceptor(ConnectedDeviceRegistry registry, DpsRequestHandler handler) {
+    DpsPublishInterceptor(ConnectedDeviceRegistry registry, DpsRequestHandler handler, HubEndpoint hub) {
         this.registry = registry;
         this.handler = handler;
+        this.hub = hub;
     }
 
     @Override
     public void onInboundPublish(PublishInboundInput input, PublishInboundOutput output) {
+        if (HubEndpoint.isHubConnection(input.getConnectionInformation().getConnectionAttributeStore())) {
+            hub.onPublish(input, output);
+            return;
+        }
         output.preventPublishDelivery(AckReasonCode.SUCCESS);
         String clientId = input.getClientInformation().getClientId();
         String topic = input.getPublishPacket().getTopic();

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,27 +27,41 @@ final class ReplyPublisher {
 
     private final PublishService publishService;
     private final ScheduledExecutorService scheduler;
-    private final ConnectedDeviceRegistry registry;
+    private final BiPredicate<String, String> isCurrent;
     private final Duration delay;
+    private final Qos qos;
 
-    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler, ConnectedDeviceRegistry registry,
-            Duration delay) {
+    /**
+     * @param isCurrent whether a (client id, connection token) pair is still the client's live connection
+     */
+    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler,
+            BiPredicate<String, String> isCurrent, Duration delay) {
+        this(publishService, scheduler, isCurrent, delay, Qos.AT_LEAST_ONCE);
+    }
+
+    /**
+     * @param isCurrent whether a (client id, connection token) pair is still the client's live connection
+     * @param qos the QoS of the replies
+     */
+    ReplyPublisher(PublishService publishService, ScheduledExecutorService scheduler,
+            BiPredicate<String, String> isCurrent, Duration delay, Qos qos) {
+        this.qos = qos;
         this.publishService = publishService;
         this.scheduler = scheduler;
-        this.registry = registry;
+        this.isCurrent = isCurrent;
         this.delay = delay;
     }
 
     /** Sends {@code payload} on {@code topic} to the client, if its connection is still {@code connectionToken}. */
     void send(String clientId, String connectionToken, String topic, byte[] payload) {
-        Publish publish = Builders.publish().topic(topic).qos(Qos.AT_LEAST_ONCE).payload(ByteBuffer.wrap(payload))
+        Publish publish = Builders.publish().topic(topic).qos(qos).payload(ByteBuffer.wrap(payload))
                 .build();
         scheduler.schedule(() -> attempt(clientId, connectionToken, publish, 1), delay.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
     private void attempt(String clientId, String connectionToken, Publish publish, int attempt) {
-        if (!registry.isCurrent(clientId, connectionToken)) {
+        if (!isCurrent.test(clientId, connectionToken)) {
             LOG.debug("reply dropped, connection gone [client-id: {}, topic: {}]", clientId, publish.getTopic());
             return;
         }
@@ -58,8 +73,8 @@ final class ReplyPublisher {
                     scheduler.schedule(() -> attempt(clientId, connectionToken, publish, attempt + 1),
                             RETRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
                 } else {
-                    LOG.debug("reply dropped, client not subscribed to {} [client-id: {}, topic: {}]",
-                            DpsTopics.RESPONSE_FILTER, clientId, publish.getTopic());
+                    LOG.debug("reply dropped, client not subscribed to its topic [client-id: {}, topic: {}]",
+                            clientId, publish.getTopic());
                 }
             }
         });

@@ -48,6 +48,10 @@ public enum ErrorCode {
     CA_CERTIFICATE_NOT_FOUND(404, 404301),
     /** No shared access policy with this key name exists. */
     ACCESS_POLICY_NOT_FOUND(404, 404401),
+    /** No device with this id in this hub (built-in hub). */
+    HUB_DEVICE_NOT_FOUND(404, 404501),
+    /** The hub host name is not a hub this server serves. */
+    HUB_NOT_FOUND(404, 404502),
     /** The requested path or method does not exist. */
     NOT_FOUND(404, 404000),
     /** The method is not allowed on this resource. */
@@ -83,7 +87,12 @@ public enum ErrorCode {
     /** An unexpected server failure. */
     INTERNAL_ERROR(500, 500000),
     /** A dependency (database, executor) is unavailable; retryable. */
-    SERVICE_UNAVAILABLE(503, 503000);
+    SERVICE_UNAVAILABLE(503, 503000),
+    /**
+     * Writing the device identity and initial twin to the assigned hub failed: the registration is {@code failed}
+     * with this code and the next registration redoes the (idempotent) write. Retryable.
+     */
+    HUB_WRITE_FAILED(503, 503401);
 
     private final int httpStatus;
     private final int code;

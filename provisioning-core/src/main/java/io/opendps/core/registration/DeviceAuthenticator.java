@@ -58,6 +58,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class DeviceAuthenticator {
 
+    private static final Base64.Encoder BASE64 = Base64.getEncoder();
+
     /** Why a device was refused. */
     public enum Reason { UNKNOWN_ID_SCOPE, NO_CREDENTIAL, BOTH_CREDENTIALS, MALFORMED_TOKEN, EXPIRED,
         WRONG_AUDIENCE, WRONG_ATTESTATION, CERTIFICATE_CN_MISMATCH, CERTIFICATE_NOT_VALID, CERTIFICATE_CHANGED,
@@ -71,16 +73,26 @@ public final class DeviceAuthenticator {
      * The device proved a key or certificate of this enrollment (which may be disabled).
      *
      * @param clientCertificate the leaf of an X.509 device, null for SAS
-     * @param signingCertificate the group anchor that accepted an X.509 device's chain, null otherwise
+     * @param signingCertificate the group anchor that accepted an X.509 device's chain, null otherwise (also on
+     *     polls, which do not validate the chain again)
+     * @param deviceKey for SAS, the key (base64) that verified the token: the individual enrollment's primary or
+     *     secondary key, or the group-derived key; the device's hub key. Null for X.509
      */
     public record Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
             @Nullable EnrollmentGroup group, @Nullable X509Certificate clientCertificate,
-            @Nullable X509Certificate signingCertificate) implements Result {
+            @Nullable X509Certificate signingCertificate, @Nullable String deviceKey) implements Result {
 
-        /** A SAS match. */
+        /** An X.509 match. */
         public Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
-                @Nullable EnrollmentGroup group) {
-            this(enrollment, enabled, individual, group, null, null);
+                @Nullable EnrollmentGroup group, @Nullable X509Certificate clientCertificate,
+                @Nullable X509Certificate signingCertificate) {
+            this(enrollment, enabled, individual, group, clientCertificate, signingCertificate, null);
+        }
+
+        /** A SAS match proved with {@code deviceKey}. */
+        public Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
+                @Nullable EnrollmentGroup group, String deviceKey) {
+            this(enrollment, enabled, individual, group, null, null, deviceKey);
         }
     }
 
@@ -129,8 +141,10 @@ public final class DeviceAuthenticator {
 
     /**
      * Re-checks a poll. X.509 operations ({@code thumbprint} non-null) need the same leaf, by SHA-256 thumbprint,
-     * and no SAS token; the enrollment is not consulted again (cheap). SAS operations re-verify the token against
-     * the enrollment that authenticated the register, as {@link #authenticateFor} does.
+     * and no SAS token; the chain is not validated again, the enrollment is only read (one lookup) so that the
+     * registrar can finish an assignment left {@code assigning} (initial twin, capabilities); a deleted enrollment
+     * gives a match without one. SAS operations re-verify the token against the enrollment that authenticated the
+     * register, as {@link #authenticateFor} does.
      */
     public Result authenticatePoll(EnrollmentRef ref, @Nullable String thumbprint, String registrationId,
             @Nullable String sas, List<X509Certificate> chain, Instant now) {
@@ -155,7 +169,12 @@ public final class DeviceAuthenticator {
                     + "one this registration was started with", "poll with another certificate [registered: "
                     + thumbprint + ", presented: " + presented + "]");
         }
-        return new Matched(ref, true, null, null, chain.get(0), null);
+        if (ref.kind() == EnrollmentRef.Kind.INDIVIDUAL) {
+            IndividualEnrollment individual = enrollments.findEnrollment(ref.id()).orElse(null);
+            return new Matched(ref, individual == null || individual.enabled(), individual, null, chain.get(0), null);
+        }
+        EnrollmentGroup group = enrollments.findGroup(ref.id()).orElse(null);
+        return new Matched(ref, group == null || group.enabled(), null, group, chain.get(0), null);
     }
 
     /** Finds the enrollment whose key signed {@code sas} for {@code registrationId} (SAS devices). */
@@ -171,10 +190,10 @@ public final class DeviceAuthenticator {
             return matchIndividual(individual, token, audience, registrationId);
         }
         for (EnrollmentGroup group : enrollments.groups()) {
-            List<byte[]> keys = groupKeys(group.attestation(), registrationId);
-            if (!keys.isEmpty() && verifier.verifyDevice(token, audience, keys) == SasOutcome.VALID) {
+            byte[] key = provenKey(token, audience, groupKeys(group.attestation(), registrationId));
+            if (key != null) {
                 return new Matched(EnrollmentRef.group(Objects.requireNonNull(group.enrollmentGroupId())),
-                        group.enabled(), null, group);
+                        group.enabled(), null, group, BASE64.encodeToString(key));
             }
         }
         return noMatch(registrationId);
@@ -194,9 +213,10 @@ public final class DeviceAuthenticator {
                     .orElseGet(() -> noMatch(registrationId));
         }
         EnrollmentGroup group = enrollments.findGroup(ref.id()).orElse(null);
-        if (group != null && verifier.verifyDevice(token, audience, groupKeys(group.attestation(), registrationId))
-                == SasOutcome.VALID) {
-            return new Matched(ref, group.enabled(), null, group);
+        byte[] key = group == null ? null
+                : provenKey(token, audience, groupKeys(group.attestation(), registrationId));
+        if (group != null && key != null) {
+            return new Matched(ref, group.enabled(), null, group, BASE64.encodeToString(key));
         }
         return noMatch(registrationId);
     }
@@ -354,11 +374,28 @@ public final class DeviceAuthenticator {
                     + "' does not use symmetric-key attestation");
         }
         List<byte[]> keys = decode(attestation.symmetricKey().primaryKey(), attestation.symmetricKey().secondaryKey());
-        if (verifier.verifyDevice(token, audience, keys) != SasOutcome.VALID) {
+        byte[] key = provenKey(token, audience, keys);
+        if (key == null) {
             return noMatch(registrationId);
         }
         return new Matched(EnrollmentRef.individual(Objects.requireNonNull(e.registrationId())), e.enabled(), e,
-                null);
+                null, BASE64.encodeToString(key));
+    }
+
+    /**
+     * The candidate key that signed the token, or null. The whole set is verified first (constant time over all
+     * keys, as before); only a valid token is then attributed to its key.
+     */
+    private byte @Nullable [] provenKey(SasToken token, String audience, List<byte[]> keys) {
+        if (keys.isEmpty() || verifier.verifyDevice(token, audience, keys) != SasOutcome.VALID) {
+            return null;
+        }
+        for (byte[] key : keys) {
+            if (verifier.verifyDevice(token, audience, List.of(key)) == SasOutcome.VALID) {
+                return key;
+            }
+        }
+        return null;
     }
 
     private static List<byte[]> groupKeys(@Nullable AttestationMechanism attestation, String registrationId) {

@@ -2,9 +2,19 @@ package io.opendps.core.registration;
 
 import io.opendps.core.allocation.Allocation;
 import io.opendps.core.allocation.Allocator;
+import io.opendps.core.enrollment.DeviceCapabilities;
+import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.Etags;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.error.ErrorCode;
+import io.opendps.core.error.ProvisioningException;
+import io.opendps.core.hub.DeviceAuthentication;
+import io.opendps.core.hub.DeviceIdentity;
+import io.opendps.core.hub.DeviceStatus;
+import io.opendps.core.hub.HubConnector;
+import io.opendps.core.hub.HubConnectorException;
+import io.opendps.core.hub.HubConnectors;
+import io.opendps.core.hub.InitialTwin;
 import io.opendps.core.json.Json;
 import io.opendps.core.store.RegistrationStore;
 import io.opendps.core.x509.CertificateCodec;
@@ -34,6 +44,17 @@ import org.slf4j.LoggerFactory;
  * <p>A first assignment follows the enrollment's {@code allocationPolicy} ({@link PolicyAllocation}: static, hashed,
  * geo-latency as hashed; custom fails with {@code 400207} until webhooks exist).
  *
+ * <p>Handing the device to its hub: once a hub and device id are chosen, the record and the operation are first
+ * stored {@code assigning} with the intended hub and device id; then the hub's {@link HubConnector} writes the
+ * device identity (the key the device proved, or its certificate thumbprint; {@code capabilities}) and the
+ * enrollment's initial twin; only when that write succeeded are record and operation stored {@code assigned}. A
+ * failed write stores them {@code failed} with {@link ErrorCode#HUB_WRITE_FAILED} and no hub (never half-assigned).
+ * A crash between the two steps leaves the record {@code assigning}: the device's next poll of that operation, or
+ * its next registration, redoes the (idempotent) hub write with the same hub and device id and finishes the
+ * assignment. Re-registration of an assigned device redoes the write too (same hub and device id, the twin is
+ * kept), which also repairs a hub that lost the device and hands over a key the device switched to (primary or
+ * secondary).
+ *
  * <p>Thread-safe. Synchronous (store and crypto work): call it from a bounded worker pool, never from an
  * event loop. Expected outcomes, including every refusal, are {@link RegistrationReply} values.
  */
@@ -47,15 +68,20 @@ public final class Registrar {
     private final DeviceAuthenticator authenticator;
     private final RegistrationStore registrations;
     private final PolicyAllocation policies;
+    private final HubConnectors connectors;
     private final Clock clock;
     private final String operationPrefix;
 
+    /**
+     * @param connectors the connector of each linked hub; an assigned hub without one fails the registration
+     */
     public Registrar(String idScope, DeviceAuthenticator authenticator, RegistrationStore registrations,
-            Allocator allocator, Clock clock) {
+            Allocator allocator, HubConnectors connectors, Clock clock) {
         this.idScope = Objects.requireNonNull(idScope, "idScope");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.policies = new PolicyAllocation(allocator);
+        this.connectors = Objects.requireNonNull(connectors, "connectors");
         this.clock = Objects.requireNonNull(clock, "clock");
         byte[] node = new byte[8];
         RANDOM.nextBytes(node);
@@ -93,9 +119,21 @@ public final class Registrar {
         DeviceRegistrationState state = decide(request.registrationId(), match, now);
         String thumbprint = match.clientCertificate() == null ? null
                 : CertificateCodec.sha256Thumbprint(match.clientCertificate());
-        registrations.saveAttempt(state, new RegistrationOperation(operationId, request.registrationId(),
+        RegistrationOperation operation = new RegistrationOperation(operationId, request.registrationId(),
                 match.enrollment(), now, new RegistrationOperationStatus(operationId, state.status(), state),
-                thumbprint));
+                thumbprint);
+        if (state.status() == RegistrationStatus.ASSIGNED) {
+            DeviceRegistrationState intended = new DeviceRegistrationState(state.registrationId(),
+                    state.createdDateTimeUtc(), state.assignedHub(), state.deviceId(), RegistrationStatus.ASSIGNING,
+                    null, null, null, now, state.etag(), state.symmetricKey(), state.x509(), state.payload());
+            registrations.saveAttempt(intended, withResult(operation, new RegistrationOperationStatus(operationId,
+                    RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId()))));
+            state = completeAssignment(intended, match, now);
+            registrations.saveOutcome(state, withResult(operation, new RegistrationOperationStatus(operationId,
+                    state.status(), state)));
+        } else {
+            registrations.saveAttempt(state, operation);
+        }
         AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}{}]",
                 state.status().name().toLowerCase(java.util.Locale.ROOT), request.registrationId(),
                 match.enrollment().kind(), match.enrollment().id(), state.assignedHub(), state.deviceId(),
@@ -129,6 +167,18 @@ public final class Registrar {
         RegistrationOperationStatus result = op.result();
         if (result.status().terminal()) {
             return RegistrationReply.done(result);
+        }
+        DeviceRegistrationState record = registrations.find(request.registrationId()).orElse(null);
+        if (record != null && record.status() == RegistrationStatus.ASSIGNING && record.assignedHub() != null
+                && record.deviceId() != null) {
+            DeviceRegistrationState outcome = completeAssignment(record, (DeviceAuthenticator.Matched) auth, now);
+            RegistrationOperationStatus done = new RegistrationOperationStatus(op.operationId(), outcome.status(),
+                    outcome);
+            registrations.saveOutcome(outcome, withResult(op, done));
+            AUDIT.info("registration {} after an interrupted assignment [registration-id: {}, hub: {}, "
+                    + "device-id: {}]", outcome.status().name().toLowerCase(java.util.Locale.ROOT),
+                    request.registrationId(), record.assignedHub(), record.deviceId());
+            return RegistrationReply.done(done);
         }
         return RegistrationReply.accepted(new RegistrationOperationStatus(op.operationId(),
                 RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId())));
@@ -167,7 +217,8 @@ public final class Registrar {
                     (group ? "Enrollment group" : "Enrollment") + " is disabled", now, etag, symmetricKey, x509,
                     null);
         }
-        if (previous != null && previous.status() == RegistrationStatus.ASSIGNED && previous.assignedHub() != null
+        if (previous != null && (previous.status() == RegistrationStatus.ASSIGNED
+                || previous.status() == RegistrationStatus.ASSIGNING) && previous.assignedHub() != null
                 && previous.deviceId() != null) {
             return new DeviceRegistrationState(registrationId, created, previous.assignedHub(), previous.deviceId(),
                     RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey,
@@ -183,6 +234,70 @@ public final class Registrar {
         return new DeviceRegistrationState(registrationId, created, hub, deviceId(registrationId, match),
                 RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey, x509,
                 null);
+    }
+
+    /**
+     * Writes the device to its intended hub ({@code intended}: hub and device id chosen, status {@code assigning})
+     * and returns the outcome: {@code assigned}, or {@code failed} with {@link ErrorCode#HUB_WRITE_FAILED}.
+     */
+    private DeviceRegistrationState completeAssignment(DeviceRegistrationState intended,
+            DeviceAuthenticator.Matched match, Instant now) {
+        String hub = Objects.requireNonNull(intended.assignedHub());
+        String deviceId = Objects.requireNonNull(intended.deviceId());
+        try {
+            HubConnector connector = connectors.forHub(hub).orElseThrow(() -> new HubConnectorException(
+                    "no hub connector is configured for hub '" + hub + "'"));
+            connector.createOrUpdate(identity(hub, deviceId, match), initialTwin(match));
+        } catch (HubConnectorException | ProvisioningException e) {
+            String message = "the device identity could not be written to hub '" + hub + "': " + e.getMessage();
+            LOG.warn("hub write failed [registration-id: {}, hub: {}, device-id: {}]: {}",
+                    intended.registrationId(), hub, deviceId, e.getMessage());
+            return new DeviceRegistrationState(intended.registrationId(), intended.createdDateTimeUtc(), null, null,
+                    RegistrationStatus.FAILED, null, ErrorCode.HUB_WRITE_FAILED.code(), message, now,
+                    Etags.newRegistrationEtag(), intended.symmetricKey(), intended.x509(), null);
+        }
+        return new DeviceRegistrationState(intended.registrationId(), intended.createdDateTimeUtc(), hub, deviceId,
+                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now,
+                Etags.newRegistrationEtag(), intended.symmetricKey(), intended.x509(), intended.payload());
+    }
+
+    /**
+     * The hub identity: the key the device proved (SAS), or the leaf's SHA-256 thumbprint (X.509; CA-signed for
+     * group devices), and the enrollment's capabilities.
+     */
+    private static DeviceIdentity identity(String hub, String deviceId, DeviceAuthenticator.Matched match) {
+        DeviceAuthentication authentication;
+        if (match.clientCertificate() != null) {
+            authentication = DeviceAuthentication.x509(CertificateCodec.sha256Thumbprint(match.clientCertificate()),
+                    match.enrollment().kind() == EnrollmentRef.Kind.GROUP);
+        } else if (match.deviceKey() != null) {
+            authentication = DeviceAuthentication.sas(match.deviceKey());
+        } else {
+            throw new HubConnectorException("the device proved no key or certificate that the hub could use");
+        }
+        IndividualEnrollment individual = match.individual();
+        EnrollmentGroup group = match.group();
+        DeviceCapabilities capabilities = individual != null ? individual.capabilities()
+                : group != null ? group.capabilities() : null;
+        return new DeviceIdentity(hub, deviceId, authentication,
+                capabilities == null ? DeviceCapabilities.NONE : capabilities, DeviceStatus.ENABLED);
+    }
+
+    /** The enrollment's initial twin (individual, or group). */
+    private static InitialTwin initialTwin(DeviceAuthenticator.Matched match) {
+        if (match.individual() != null) {
+            return InitialTwin.fromEnrollment(match.individual().initialTwin());
+        }
+        if (match.group() != null) {
+            return InitialTwin.fromEnrollment(match.group().initialTwin());
+        }
+        throw new HubConnectorException("the " + match.enrollment().kind().name().toLowerCase(java.util.Locale.ROOT)
+                + " enrollment '" + match.enrollment().id() + "' was deleted before the assignment completed");
+    }
+
+    private static RegistrationOperation withResult(RegistrationOperation op, RegistrationOperationStatus result) {
+        return new RegistrationOperation(op.operationId(), op.registrationId(), op.enrollment(), op.createdAt(),
+                result, op.clientCertificateThumbprint());
     }
 
     /** The {@code x509} result of an X.509 device: its leaf's info, and the anchor and group id for groups. */

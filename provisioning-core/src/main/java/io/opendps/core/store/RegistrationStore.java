@@ -19,6 +19,12 @@ public interface RegistrationStore {
     /** Saves the record (insert or replace) and the operation of the attempt, in one transaction. */
     void saveAttempt(DeviceRegistrationState state, RegistrationOperation operation);
 
+    /**
+     * Saves the record (insert or replace) and the operation (insert or replace: the outcome of an operation that
+     * was saved {@code assigning} first), in one transaction.
+     */
+    void saveOutcome(DeviceRegistrationState state, RegistrationOperation operation);
+
     /** Deletes the record; false when absent; {@link StaleVersionException} on an etag mismatch. */
     boolean delete(String registrationId, @Nullable String expectedEtag);
 

@@ -11,6 +11,7 @@ import io.opendps.core.allocation.Allocator;
 import io.opendps.core.allocation.LinkedHub;
 import io.opendps.core.ca.CaCertificateOptions;
 import io.opendps.core.ca.CaCertificateService;
+import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.enrollment.IndividualEnrollment;
@@ -22,6 +23,7 @@ import io.opendps.core.sas.SasSigner;
 import io.opendps.core.sas.SasVerifier;
 import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.testing.MutableClock;
 import io.opendps.core.testing.TestCertificates;
@@ -82,7 +84,8 @@ class RegistrarPolicyTest {
         enrollments = new EnrollmentService(enrollmentStore, registrations, allocator, cas, clock);
         registrar = new Registrar(SCOPE, new DeviceAuthenticator(SCOPE, enrollmentStore,
                 new SasVerifier(clock, Duration.ofMinutes(5)), cas, new X509ChainValidator(clock)), registrations,
-                allocator, clock);
+                allocator, new BuiltInHub(List.of(HUB_A, HUB_B, HUB_C), new JdbcHubStore(database.db()), clock, 100)
+                .connectors(), clock);
         auditLevel = auditLogger.getLevel();
         auditLogger.setLevel(Level.INFO);
         audit.start();

@@ -19,8 +19,10 @@ import io.opendps.core.json.Json;
 import io.opendps.core.sas.DerivedKeys;
 import io.opendps.core.sas.SasSigner;
 import io.opendps.core.sas.SasVerifier;
+import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.testing.MutableClock;
 import io.opendps.core.testing.TestDatabase;
@@ -63,6 +65,7 @@ class RegistrarTest {
     private Allocator allocator;
     private EnrollmentService enrollments;
     private Registrar registrar;
+    private BuiltInHub hub;
 
     @BeforeEach
     void setUp() {
@@ -76,7 +79,8 @@ class RegistrarTest {
         enrollments = new EnrollmentService(enrollmentStore, registrations, allocator, cas, clock);
         DeviceAuthenticator authenticator = new DeviceAuthenticator(SCOPE, enrollmentStore,
                 new SasVerifier(clock, Duration.ofMinutes(5)), cas, new X509ChainValidator(clock));
-        registrar = new Registrar(SCOPE, authenticator, registrations, allocator, clock);
+        hub = new BuiltInHub(List.of(HUB_A, HUB_B, HUB_MANUAL), new JdbcHubStore(database.db()), clock, 100);
+        registrar = new Registrar(SCOPE, authenticator, registrations, allocator, hub.connectors(), clock);
     }
 
     @AfterEach

@@ -18,8 +18,10 @@ import io.opendps.core.error.ErrorCode;
 import io.opendps.core.json.Json;
 import io.opendps.core.sas.SasSigner;
 import io.opendps.core.sas.SasVerifier;
+import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
+import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.testing.MutableClock;
 import io.opendps.core.testing.TestCertificates;
@@ -65,6 +67,7 @@ class RegistrarX509Test {
     private CaCertificateService cas;
     private EnrollmentService enrollments;
     private Registrar registrar;
+    private BuiltInHub hub;
 
     @BeforeEach
     void setUp() {
@@ -72,12 +75,13 @@ class RegistrarX509Test {
         enrollmentStore = new JdbcEnrollmentStore(database.db());
         registrations = new JdbcRegistrationStore(database.db());
         Allocator allocator = new Allocator(List.of(LinkedHub.of(HUB)));
+        hub = new BuiltInHub(List.of(HUB), new JdbcHubStore(database.db()), clock, 100);
         cas = new CaCertificateService(new JdbcCaCertificateStore(database.db()), enrollmentStore,
                 CaCertificateOptions.DEFAULTS, clock);
         enrollments = new EnrollmentService(enrollmentStore, registrations, allocator, cas, clock);
         registrar = new Registrar(SCOPE, new DeviceAuthenticator(SCOPE, enrollmentStore,
                 new SasVerifier(clock, Duration.ofMinutes(5)), cas, new X509ChainValidator(clock)), registrations,
-                allocator, clock);
+                allocator, hub.connectors(), clock);
     }
 
     @AfterEach

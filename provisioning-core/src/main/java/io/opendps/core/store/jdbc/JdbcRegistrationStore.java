@@ -49,6 +49,22 @@ public final class JdbcRegistrationStore implements RegistrationStore {
         });
     }
 
+    @Override
+    public void saveOutcome(DeviceRegistrationState state, RegistrationOperation operation) {
+        db.inTransaction("saving registration outcome [" + state.registrationId() + "]", c -> {
+            upsertRecord(c, state);
+            try (PreparedStatement ps = c.prepareStatement("MERGE INTO registration_operation "
+                    + "(operation_id, registration_id_key, created_at, document) KEY (operation_id) VALUES (?, ?, ?, ?)")) {
+                ps.setString(1, operation.operationId());
+                ps.setString(2, Ids.key(operation.registrationId()));
+                ps.setTimestamp(3, Timestamp.from(operation.createdAt()));
+                ps.setString(4, Documents.write(operation));
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     private static void upsertRecord(Connection c, DeviceRegistrationState state) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "MERGE INTO registration (id_key, group_id_key, etag, document) KEY (id_key) VALUES (?, ?, ?, ?)")) {

@@ -1,0 +1,41 @@
+package io.opendps.core.hub;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.opendps.core.json.Json;
+
+/**
+ * A device twin in the built-in hub. Versions start at 1 when the device is created (the initial twin is desired
+ * version 1) and grow by one with every change of their section; a change of tags alone does not bump the desired
+ * version.
+ *
+ * @param hub the hub host name
+ * @param deviceId the device id
+ * @param tags operator-only tags (never sent to the device)
+ * @param desired desired properties, without {@code $version}
+ * @param desiredVersion the desired {@code $version}
+ * @param reported reported properties, without {@code $version}
+ * @param reportedVersion the reported {@code $version}
+ */
+@JsonPropertyOrder({"hub", "deviceId", "tags", "desired", "desiredVersion", "reported", "reportedVersion"})
+public record Twin(String hub, String deviceId, ObjectNode tags, ObjectNode desired, long desiredVersion,
+        ObjectNode reported, long reportedVersion) {
+
+    /**
+     * The device's view, as IoT Hub answers {@code $iothub/twin/GET}: {@code {"desired":{..,"$version":n},
+     * "reported":{..,"$version":m}}} (no tags).
+     */
+    public ObjectNode deviceView() {
+        ObjectNode out = Json.mapper().createObjectNode();
+        out.set("desired", withVersion(desired, desiredVersion));
+        out.set("reported", withVersion(reported, reportedVersion));
+        return out;
+    }
+
+    /** A section with its {@code $version} appended, as devices receive it. */
+    public static ObjectNode withVersion(ObjectNode section, long version) {
+        ObjectNode copy = section.deepCopy();
+        copy.put("$version", version);
+        return copy;
+    }
+}
