@@ -186,10 +186,9 @@ class AzureDeviceClientIT {
     }
 
     /**
-     * Connect, read the twin, send telemetry, report properties, receive a desired update. Reported before desired:
-     * with iot-device-client 2.1.4, a reported-properties call made right after a desired-properties callback
-     * occasionally never completes although the SDK's debug log shows the 204 response received and dispatched
-     * (about 1 in 10 runs on a loaded machine); see the hub endpoint notes.
+     * Connect, read the twin, send telemetry, report properties, receive a desired update. Known intermittent
+     * failure (open): a synchronous twin call occasionally times out after 60 s although the response reached the
+     * client; see HubEndpoint.
      */
     private static void quickstart(String hub, String deviceId, DeviceClient client) throws Exception {
         BlockingQueue<Twin> desiredUpdates = new LinkedBlockingQueue<>();
