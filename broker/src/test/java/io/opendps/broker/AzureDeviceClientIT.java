@@ -8,6 +8,7 @@ import com.microsoft.azure.sdk.iot.device.ClientOptions;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
 import com.microsoft.azure.sdk.iot.device.Message;
+import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
 import com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateResponse;
 import com.microsoft.azure.sdk.iot.device.twin.Twin;
@@ -45,6 +46,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -186,9 +188,8 @@ class AzureDeviceClientIT {
     }
 
     /**
-     * Connect, read the twin, send telemetry, report properties, receive a desired update. Known intermittent
-     * failure (open): a synchronous twin call occasionally times out after 60 s although the response reached the
-     * client; see HubEndpoint.
+     * Connect, read the twin, send telemetry, report properties, receive a desired update. Twin calls go through
+     * {@link #twinCall}, which retries a call the client lost to its own race (see there).
      */
     private static void quickstart(String hub, String deviceId, DeviceClient client) throws Exception {
         BlockingQueue<Twin> desiredUpdates = new LinkedBlockingQueue<>();
@@ -200,7 +201,7 @@ class AzureDeviceClientIT {
             LOG.info("hub connect [device: {}, hub: {}]: {} ms", deviceId, hub, connectMillis);
             client.subscribeToDesiredProperties((twin, context) -> desiredUpdates.add(twin), null);
 
-            Twin twin = client.getTwin();
+            Twin twin = twinCall("getTwin", () -> client.getTwin(TWIN_CALL_TIMEOUT_MS));
             assertThat(((Number) twin.getDesiredProperties().get("interval")).intValue()).isEqualTo(30);
             assertThat(twin.getDesiredProperties().getVersion()).isEqualTo(1);
 
@@ -219,10 +220,14 @@ class AzureDeviceClientIT {
 
             TwinCollection reported = new TwinCollection();
             reported.put("firmware", "1.0.3");
-            ReportedPropertiesUpdateResponse response = client.updateReportedProperties(reported);
-            assertThat(response.getVersion()).isEqualTo(2);
+            ReportedPropertiesUpdateResponse response = twinCall("updateReportedProperties",
+                    () -> client.updateReportedProperties(reported, TWIN_CALL_TIMEOUT_MS));
+            // 2 on the first attempt; a retried patch (see twinCall) was applied once per attempt.
+            assertThat(response.getVersion()).isBetween(2, 1 + TWIN_CALL_ATTEMPTS);
             await().atMost(Duration.ofSeconds(5)).until(() -> server.hub().twin(hub, deviceId).reported()
                     .path("firmware").asText(), "1.0.3"::equals);
+            assertThat(server.hub().twin(hub, deviceId).reportedVersion())
+                    .isEqualTo(response.getVersion());
             server.hub().updateTwin(hub, deviceId, null, Json.parse("{\"interval\":5}".getBytes(
                     StandardCharsets.UTF_8), ObjectNode.class));
             Twin update = desiredUpdates.poll(20, TimeUnit.SECONDS);
@@ -232,6 +237,35 @@ class AzureDeviceClientIT {
 
         } finally {
             client.close();
+        }
+    }
+
+    /** Timeout of one synchronous twin call; the client's default is 60 s. */
+    private static final int TWIN_CALL_TIMEOUT_MS = 10_000;
+    /** Attempts of one twin call before the test fails. */
+    private static final int TWIN_CALL_ATTEMPTS = 3;
+
+    /**
+     * Runs a synchronous twin call, retrying it when the client times out. iot-device-client 2.1.4 can lose the
+     * response to a twin request it has received: {@code IotHubTransport.onMessageReceived} (Paho's callback thread)
+     * first adds the message to the received queue, which wakes the client's receive thread, and only then looks up
+     * the request's correlation callback; the receive thread acknowledges the message and removes that callback on
+     * a new thread. When the receive thread wins (we saw it about once in three runs of this class on a loaded
+     * 2-core machine), the response is received, matched and acknowledged, as the client's TRACE log shows, but the
+     * waiting call is never completed. The server has answered correctly by then, so a real application's retry is
+     * what a test of it should do too; every retry is logged, and a call that fails {@value #TWIN_CALL_ATTEMPTS}
+     * times fails the test.
+     */
+    private static <T> T twinCall(String what, Callable<T> call) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.call();
+            } catch (IotHubClientException e) {
+                if (e.getStatusCode() != IotHubStatusCode.DEVICE_OPERATION_TIMED_OUT || attempt == TWIN_CALL_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.warn("{} timed out in the client (attempt {} of {}); retrying", what, attempt, TWIN_CALL_ATTEMPTS);
+            }
         }
     }
 

@@ -52,10 +52,11 @@ import org.slf4j.LoggerFactory;
  * as IoT Hub does. Nothing a device publishes ever reaches another client.
  *
  * <p>Replies: twin responses are sent at QoS 1 after the same short delay as DPS replies; desired-property pushes
- * at QoS 0 (iot-device-client 2.1.4 stops completing twin calls after a QoS 1 desired PATCH). Open issue, observed
- * with that client on a loaded machine: a synchronous twin call ({@code getTwin} or {@code updateReportedProperties})
- * occasionally never completes although the client's TRACE log shows the response received, matched by $rid, and
- * acknowledged, in the same order as in passing runs; the cause was not found.
+ * at QoS 0 (iot-device-client 2.1.4 stopped completing twin calls after a QoS 1 desired PATCH). That client can
+ * also lose a twin response it has received and acknowledged, a race inside the client (its transport queues the
+ * message for the receive thread before looking up the request's callback, and the receive thread removes that
+ * callback after acknowledging): nothing a server can prevent; a retry of the call succeeds (see
+ * {@code AzureDeviceClientIT#twinCall}).
  *
  * <p>No blocking work on HiveMQ threads: store and crypto work runs on the bounded worker pool.
  */
