@@ -36,22 +36,4 @@ record ArrivalSchedule(double ratePerSecond) {
         }
         return openLoop() ? Math.round(index * 1e9 / ratePerSecond) : 0L;
     }
-
-    /**
-     * How many arrivals are due by a point in time.
-     *
-     * @param elapsedNanos nanoseconds since the start
-     * @param total the number of arrivals in the run
-     * @return arrivals with a due offset at or before {@code elapsedNanos}, at most {@code total}
-     */
-    long dueBy(long elapsedNanos, long total) {
-        if (!openLoop()) {
-            return total;
-        }
-        if (elapsedNanos < 0) {
-            return 0;
-        }
-        long due = (long) Math.floor(elapsedNanos * ratePerSecond / 1e9) + 1;
-        return Math.min(due, total);
-    }
 }
