@@ -209,8 +209,9 @@ public final class LoadCommand implements Callable<Integer> {
         int mqttPort = port != null ? port : portOf(text(service, "mqttEndpoint"), SimulatedDeviceOptions.DEFAULT_PORT);
         TrustManagerFactory trust = trust(service);
         int total = warmup + devices;
-        String ids = prefix != null ? prefix : "load-" + HexFormat.of().formatHex(
-                SecureRandom.getInstanceStrong().generateSeed(3));
+        byte[] tag = new byte[3];
+        new SecureRandom().nextBytes(tag);
+        String ids = prefix != null ? prefix : "load-" + HexFormat.of().formatHex(tag);
         try (SimulatorRuntime runtime = SimulatorRuntime.create()) {
             LoadRun.FlowStarter starter;
             EchoResponder responder = null;
