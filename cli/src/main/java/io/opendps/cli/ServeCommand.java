@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -54,11 +55,20 @@ final class ServeCommand implements Callable<Integer> {
             + "unverified CAs. Off by default.")
     boolean autoVerifyCa;
 
+    @Option(names = "--reply-delay", paramLabel = "MILLIS", defaultValue = "100",
+            description = "Delay before each MQTT reply in milliseconds (default: ${DEFAULT-VALUE}). The Azure Java "
+                    + "device SDK loses replies that arrive before it starts waiting; keep the default when Java "
+                    + "devices connect. 0 for benchmarks with other clients.")
+    long replyDelayMillis;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (replyDelayMillis < 0 || replyDelayMillis > 10_000) {
+            throw new ParameterException(spec.commandLine(), "--reply-delay must be 0..10000 ms: " + replyDelayMillis);
+        }
         ServerOptions defaults = ServerOptions.defaults(dataDir);
         ServerOptions options = new ServerOptions(dataDir, hosts.isEmpty() ? defaults.hostNames() : hosts, bind,
-                mqttPort, httpsPort, hubs, Duration.ofMillis(100), defaults.workerThreads(), defaults.workerQueue(),
+                mqttPort, httpsPort, hubs, Duration.ofMillis(replyDelayMillis), defaults.workerThreads(), defaults.workerQueue(),
                 autoVerifyCa);
         OpenDpsServer server = OpenDpsServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -180,10 +180,28 @@ class CliIT {
     }
 
     @Test
+    void serve_replyDelayOutOfRange_isAUsageError(@TempDir Path other) {
+        Run run = opendps("serve", "--data-dir", other.toString(), "--reply-delay", "-1");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--reply-delay must be 0..10000 ms: -1");
+        assertThat(other).isEmptyDirectory();
+    }
+
+    @Test
+    void serve_replyDelay_isShownInTheHelp() {
+        Run run = opendps("serve", "--help");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("--reply-delay", "Java");
+    }
+
+    @Test
     void help_everyCommandHasIt() {
         for (String[] cmd : List.of(new String[] {"--help"}, new String[] {"serve", "--help"},
                 new String[] {"enrollment", "create", "--help"}, new String[] {"group", "list", "--help"},
-                new String[] {"device", "provision", "--help"}, new String[] {"derive-key", "--help"},
+                new String[] {"device", "provision", "--help"}, new String[] {"device", "load", "--help"},
+                new String[] {"derive-key", "--help"},
                 new String[] {"info", "--help"}, new String[] {"demo", "--help"})) {
             Run run = opendps(cmd);
             assertThat(run.exitCode()).as(String.join(" ", cmd)).isZero();

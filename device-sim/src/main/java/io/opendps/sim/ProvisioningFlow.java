@@ -73,8 +73,22 @@ final class ProvisioningFlow {
     private volatile @Nullable Duration registerAnsweredAt;
     private volatile @Nullable Duration terminalAt;
     private volatile @Nullable Future<?> pendingPoll;
+    private final @Nullable Duration pollDelayOverride;
+    private volatile long waitedNanos;
+    private volatile long pollSentNanos;
+    private volatile @Nullable Duration lastPollAnswer;
 
     ProvisioningFlow(SimulatedDeviceOptions options, SimulatorRuntime runtime, Clock clock) {
+        this(options, runtime, clock, null);
+    }
+
+    /**
+     * A flow whose waits before each poll are {@code pollDelayOverride} instead of the server's {@code retry-after}
+     * (the load harness shortens them for server-throughput runs); {@code null} waits as real devices do.
+     */
+    ProvisioningFlow(SimulatedDeviceOptions options, SimulatorRuntime runtime, Clock clock,
+            @Nullable Duration pollDelayOverride) {
+        this.pollDelayOverride = pollDelayOverride;
         this.options = options;
         this.scheduler = runtime.scheduler();
         this.clock = clock;
@@ -205,6 +219,7 @@ final class ProvisioningFlow {
             return;
         }
         phase = Phase.POLLING;
+        pollSentNanos = System.nanoTime();
         publish(rid -> DpsMqtt.pollTopic(rid, operationId), new byte[0]);
     }
 
@@ -248,15 +263,22 @@ final class ProvisioningFlow {
             schedulePoll(poll);
         } else if (reaction instanceof ResponseReaction.Finish finish) {
             terminalAt = registerAnswer ? null : now;
+            if (!registerAnswer) {
+                lastPollAnswer = Duration.ofNanos(System.nanoTime() - pollSentNanos);
+            }
             finish(finish.toOutcome(options.registrationId(), timings()));
         }
     }
 
     private void schedulePoll(ResponseReaction.Poll poll) {
         phase = Phase.WAITING_TO_POLL;
+        Duration delay = pollDelayOverride != null ? pollDelayOverride : poll.delay();
+        long waitStart = System.nanoTime();
         try {
-            pendingPoll = scheduler.schedule(() -> poll(poll.operationId()), poll.delay().toMillis(),
-                    TimeUnit.MILLISECONDS);
+            pendingPoll = scheduler.schedule(() -> {
+                waitedNanos += System.nanoTime() - waitStart;
+                poll(poll.operationId());
+            }, delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             finish(ProvisioningOutcome.transportFailure(options.registrationId(), "the simulator runtime is closed",
                     timings()));
@@ -326,7 +348,9 @@ final class ProvisioningFlow {
                 subscribed,
                 subscribed == null || answered == null ? null : answered.minus(subscribed),
                 answered == null || terminal == null ? null : terminal.minus(answered),
-                elapsed());
+                elapsed(),
+                lastPollAnswer,
+                Duration.ofNanos(waitedNanos));
     }
 
     private Duration elapsed() {

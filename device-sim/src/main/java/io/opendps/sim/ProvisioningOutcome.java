@@ -52,12 +52,26 @@ public record ProvisioningOutcome(
      * @param register from publishing the register to its answer (normally the 202)
      * @param poll from the register's answer to the terminal answer, including the {@code retry-after} waits
      * @param total from the start to the decision (before DISCONNECT)
+     * @param lastPoll from publishing the last status poll to its terminal answer ({@code null} when none)
+     * @param waited the time spent in {@code retry-after} waits before polls (zero when none)
      */
     public record Timings(@Nullable Duration connectAndSubscribe, @Nullable Duration register,
-            @Nullable Duration poll, Duration total) {
+            @Nullable Duration poll, Duration total, @Nullable Duration lastPoll, Duration waited) {
 
         public Timings {
             Objects.requireNonNull(total, "total");
+            Objects.requireNonNull(waited, "waited");
+        }
+
+        /** Timings without the poll details (no last poll, no wait). */
+        public Timings(@Nullable Duration connectAndSubscribe, @Nullable Duration register,
+                @Nullable Duration poll, Duration total) {
+            this(connectAndSubscribe, register, poll, total, null, Duration.ZERO);
+        }
+
+        /** The time from the start to the decision without the {@code retry-after} waits. */
+        public Duration activeTotal() {
+            return total.minus(waited);
         }
     }
 
