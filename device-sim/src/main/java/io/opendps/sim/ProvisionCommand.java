@@ -3,6 +3,7 @@ package io.opendps.sim;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.json.Json;
+import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.sas.DerivedKeys;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.UnrecoverableKeyException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -158,6 +160,20 @@ public final class ProvisionCommand implements Callable<Integer> {
                 + "exactly as received, instead of text."})
     private boolean json;
 
+    @Option(names = "--send-telemetry", paramLabel = "N",
+            description = {"After assigned: connect to the assigned IoT hub, read the twin, print its desired "
+                + "properties and send N telemetry messages (QoS 1), as the quickstart does. Default: off."})
+    private @Nullable Integer sendTelemetry;
+
+    @Option(names = "--gateway-host", paramLabel = "HOST",
+            description = {"With --send-telemetry: open TLS to this host instead of the assigned hub name (the hub "
+                + "name still goes in the username and SAS token). Default: the assigned hub."})
+    private @Nullable String gatewayHost;
+
+    @Option(names = "--hub-port", paramLabel = "PORT",
+            description = {"With --send-telemetry: the hub's MQTT/TLS port. Default: the port used for DPS."})
+    private @Nullable Integer hubPort;
+
     /** A command reading the process environment (X.509 variables; the others go through picocli defaults). */
     public ProvisionCommand() {
         this(System.getenv());
@@ -192,7 +208,14 @@ public final class ProvisionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Settings settings = resolve();
-        SimulatedDeviceOptions options = settings.toOptions(loadTrust(settings.ca()));
+        if (sendTelemetry != null && sendTelemetry < 1) {
+            throw usage("Invalid --send-telemetry: must be at least 1, was " + sendTelemetry);
+        }
+        if (sendTelemetry == null && (gatewayHost != null || hubPort != null)) {
+            throw usage("--gateway-host and --hub-port need --send-telemetry");
+        }
+        TrustManagerFactory trust = loadTrust(settings.ca());
+        SimulatedDeviceOptions options = settings.toOptions(trust);
         PrintWriter out = spec.commandLine().getOut();
         if (settings.credential() instanceof X509Credential x509) {
             warnIfNotTheCommonName(settings.registrationId(), x509);
@@ -205,7 +228,25 @@ public final class ProvisionCommand implements Callable<Integer> {
             out.println("Waiting for the provisioning service to register the device...");
             out.flush();
         }
-        return OutcomePrinter.print(run(options), out, spec.commandLine().getErr(), json);
+        ProvisioningOutcome outcome = run(options);
+        int code = OutcomePrinter.print(outcome, out, spec.commandLine().getErr(), json);
+        DeviceRegistrationState state = outcome.registrationState();
+        if (code != 0 || sendTelemetry == null || state == null || state.assignedHub() == null
+                || state.deviceId() == null) {
+            return code;
+        }
+        HubTelemetry hub = new HubTelemetry(state.assignedHub(), state.deviceId(),
+                gatewayHost != null ? gatewayHost : state.assignedHub(), hubPort != null ? hubPort : settings.port(),
+                settings.credential(), trust, settings.timeout());
+        try {
+            hub.run(sendTelemetry, out, Clock.systemUTC());
+            return 0;
+        } catch (HubTelemetry.HubException e) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(e.getMessage());
+            err.flush();
+            return 1;
+        }
     }
 
     private void warnIfNotTheCommonName(String id, X509Credential x509) {
