@@ -6,17 +6,23 @@ import io.opendps.broker.ServerOptions;
 import io.opendps.broker.ServiceInfo;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.hub.HubMessage;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.sas.DerivedKeys;
+import io.opendps.sim.HubTelemetry;
 import io.opendps.sim.ProvisioningOutcome;
 import io.opendps.sim.SimulatedDevice;
 import io.opendps.sim.SimulatedDeviceOptions;
 import io.opendps.sim.SimulatorRuntime;
+import io.opendps.sim.SymmetricKeyCredential;
 import io.opendps.sim.TrustMaterial;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -24,6 +30,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +38,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code opendps demo}: a first look. Starts a server in a temporary directory on free loopback ports, creates an
  * individual enrollment and an enrollment group through the HTTPS service API, provisions one simulated device of
- * each kind over MQTT/TLS, prints what happened, stops and removes the directory.
+ * each kind over MQTT/TLS, lets each send telemetry to its assigned hub (the server's built-in hub) and reads it back
+ * from the hub's log, prints what happened, stops and removes the directory. Exit code 1 if any step is missing.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start a throw-away server, enroll and provision two simulated devices, print what happened.")
@@ -40,6 +48,7 @@ final class DemoCommand implements Callable<Integer> {
     private static final String DEVICE = "demo-device-01";
     private static final String GROUP = "demo-group";
     private static final String GROUP_DEVICE = "demo-group-device-01";
+    private static final int MESSAGES = 3;
 
     @Spec CommandSpec spec;
 
@@ -66,22 +75,62 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("3. Created the enrollment group '%s'; derived the key of member '%s' from the group key%n",
                     GROUP, GROUP_DEVICE);
             boolean ok;
+            TrustManagerFactory trust = TrustMaterial.fromPem(info.caCertificate());
+            @Nullable DeviceRegistrationState first;
+            @Nullable DeviceRegistrationState second;
             try (SimulatorRuntime runtime = SimulatorRuntime.create()) {
-                TrustManagerFactory trust = TrustMaterial.fromPem(info.caCertificate());
-                ok = provision(out, "4", runtime, trust, info, DEVICE, deviceKey)
-                        & provision(out, "5", runtime, trust, info, GROUP_DEVICE, groupDeviceKey);
+                first = provision(out, "4", runtime, trust, info, DEVICE, deviceKey);
+                second = provision(out, "5", runtime, trust, info, GROUP_DEVICE, groupDeviceKey);
             }
+            ok = first != null && second != null
+                    && telemetry(out, "6", server, trust, info, first, deviceKey)
+                    & telemetry(out, "7", server, trust, info, second, groupDeviceKey);
             JsonNode state = api.get(EnrollmentCommand.COLLECTION, DEVICE).path("registrationState");
-            out.printf("6. The service API now shows %s as %s on %s (GET /enrollments/%s)%n", DEVICE,
+            out.printf("8. The service API now shows %s as %s on %s (GET /enrollments/%s)%n", DEVICE,
                     state.path("status").asText("?"), state.path("assignedHub").asText("?"), DEVICE);
-            out.println(ok ? "Demo finished: both devices were provisioned." : "Demo finished with failures.");
+            out.println(ok ? "Demo finished: both devices were provisioned and their telemetry "
+                    + "reached their hubs." : "Demo finished with failures.");
             return ok ? 0 : 1;
         } finally {
             deleteRecursively(dir);
         }
     }
 
-    private static boolean provision(PrintWriter out, String step, SimulatorRuntime runtime, TrustManagerFactory trust,
+    /**
+     * Sends {@link #MESSAGES} messages from a provisioned device to its hub and reads them back from the built-in
+     * hub's log. The demo's hub names do not resolve, so the device opens TLS to the server's MQTT host and names the
+     * hub in its username and SAS token, as an Azure SDK's {@code GatewayHostName} does.
+     */
+    private static boolean telemetry(PrintWriter out, String step, OpenDpsServer server, TrustManagerFactory trust,
+            ServiceInfo info, DeviceRegistrationState state, String key) {
+        String hub = state.assignedHub();
+        String deviceId = state.deviceId();
+        out.printf("%s. Device '%s' connects to hub %s (via %s) and sends %d messages:%n", step, deviceId, hub,
+                info.mqttEndpoint(), MESSAGES);
+        StringWriter lines = new StringWriter();
+        try {
+            new HubTelemetry(hub, deviceId, info.mqttHost(), info.mqttPort(), new SymmetricKeyCredential(key), trust,
+                    Duration.ofSeconds(30)).run(MESSAGES, new PrintWriter(lines, true), Clock.systemUTC());
+        } catch (HubTelemetry.HubException e) {
+            out.printf("   failed: %s%n", e.getMessage());
+            return false;
+        }
+        lines.toString().lines().forEach(line -> out.println("   " + line));
+        List<HubMessage> read = server.hub().messagesAfter(hub, 0, 1000).stream()
+                .filter(m -> m.deviceId().equals(deviceId)).toList();
+        for (HubMessage m : read) {
+            out.printf("   read back from hub %s: #%d %s%n", hub, m.sequence(),
+                    new String(m.body(), StandardCharsets.UTF_8));
+        }
+        if (read.size() != MESSAGES) {
+            out.printf("   failed: hub %s holds %d messages from %s, expected %d%n", hub, read.size(), deviceId,
+                    MESSAGES);
+            return false;
+        }
+        return true;
+    }
+
+    private static @Nullable DeviceRegistrationState provision(PrintWriter out, String step, SimulatorRuntime runtime, TrustManagerFactory trust,
             ServiceInfo info, String registrationId, String key) throws Exception {
         SimulatedDeviceOptions options = SimulatedDeviceOptions.of(info.mqttHost(), info.mqttPort(), info.idScope(),
                 registrationId, key).withTrust(trust).withTimeout(Duration.ofSeconds(30));
@@ -92,10 +141,10 @@ final class DemoCommand implements Callable<Integer> {
                     + "(%s)%n", step, registrationId, s.assignedHub(), s.deviceId(),
                     s.symmetricKey() != null && s.symmetricKey().enrollmentGroupId() != null
                             ? "group " + s.symmetricKey().enrollmentGroupId() : "individual enrollment");
-            return true;
+            return s;
         }
         out.printf("%s. Simulated device '%s' failed: %s%n", step, registrationId, outcome.describe());
-        return false;
+        return null;
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -43,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  * @param trust the trust for the server certificate, or {@code null} for the JVM default
  * @param timeout the limit for each blocking step
  */
-record HubTelemetry(String hub, String deviceId, String connectHost, int port, DeviceCredential credential,
+public record HubTelemetry(String hub, String deviceId, String connectHost, int port, DeviceCredential credential,
         @Nullable TrustManagerFactory trust, Duration timeout) {
 
     /** The API version of the hub username, as current Azure device SDKs send it. */
@@ -54,7 +54,7 @@ record HubTelemetry(String hub, String deviceId, String connectHost, int port, D
     private static final String DESIRED_PATCHES = "$iothub/twin/PATCH/properties/desired/#";
 
     /** Why the hub conversation failed, as one line; {@link #getMessage()} is what the CLI prints. */
-    static final class HubException extends Exception {
+    public static final class HubException extends Exception {
         private static final long serialVersionUID = 1L;
 
         HubException(String message, @Nullable Throwable cause) {
@@ -62,7 +62,8 @@ record HubTelemetry(String hub, String deviceId, String connectHost, int port, D
         }
     }
 
-    HubTelemetry {
+    /** Checks that no component is null. */
+    public HubTelemetry {
         Objects.requireNonNull(hub, "hub");
         Objects.requireNonNull(deviceId, "deviceId");
         Objects.requireNonNull(connectHost, "connectHost");
@@ -98,7 +99,7 @@ record HubTelemetry(String hub, String deviceId, String connectHost, int port, D
      * @param clock the clock for the SAS expiry
      * @throws HubException with a one-line reason (refused CONNECT naming credential and hub, timeout, ...)
      */
-    void run(int count, PrintWriter out, Clock clock) throws HubException {
+    public void run(int count, PrintWriter out, Clock clock) throws HubException {
         Mqtt3BlockingClient client = Mqtt3Client.builder()
                 .identifier(deviceId)
                 .serverHost(connectHost)
