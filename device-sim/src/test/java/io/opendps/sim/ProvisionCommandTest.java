@@ -137,6 +137,24 @@ class ProvisionCommandTest {
     }
 
     @Test
+    void execute_sendTelemetryZero_isAUsageError() {
+        int code = execute("--id-scope", "0ne1", "--registration-id", "dev-1", "--symmetric-key", KEY,
+                "--send-telemetry", "0", "--data-dir", dataDir.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("Invalid --send-telemetry: must be at least 1, was 0");
+    }
+
+    @Test
+    void execute_gatewayHostWithoutSendTelemetry_isAUsageError() {
+        int code = execute("--id-scope", "0ne1", "--registration-id", "dev-1", "--symmetric-key", KEY,
+                "--gateway-host", "127.0.0.1", "--data-dir", dataDir.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--gateway-host and --hub-port need --send-telemetry");
+    }
+
+    @Test
     void execute_keyNotBase64_isAUsageError() {
         int code = execute("--id-scope", "0ne1", "--registration-id", "dev-1", "--symmetric-key", "%%%",
                 "--data-dir", dataDir.toString());
