@@ -6,10 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.opendps.broker.OpenDpsServer;
 import io.opendps.broker.ServerOptions;
 import io.opendps.broker.ServiceInfo;
+import io.opendps.broker.tls.Certificates;
+import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.enrollment.ProvisioningStatus;
 import io.opendps.core.hub.HubMessage;
 import io.opendps.core.json.Json;
+import io.opendps.core.x509.X509Attestation;
+import io.opendps.core.x509.X509CertificateWithInfo;
+import io.opendps.core.x509.X509Certificates;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -81,6 +86,34 @@ class HubTelemetryIT {
             assertThat(m.properties()).containsEntry("$.ct", "application/json").containsEntry("$.ce", "utf-8");
         });
         assertThat(new String(messages.get(2).body(), StandardCharsets.UTF_8)).isEqualTo(HubTelemetry.body(3));
+    }
+
+    @Test
+    void hubTelemetry_x509Device_sendsThreeMessagesWithTheCertificateAsIdentity() throws Exception {
+        String hub = info.hubs().get(0);
+        TestPki.Device device = TestPki.create("hub telemetry IT CA").device("CN=tele-x509", "EC");
+        X509Attestation x509 = X509Attestation.clientCertificates(new X509Certificates(
+                new X509CertificateWithInfo(Certificates.toPem(device.leaf()), null), null));
+        server.enrollments().putEnrollment("tele-x509", new IndividualEnrollment("tele-x509", null, null,
+                AttestationMechanism.x509(x509), null, null,
+                Json.mapper().readTree("{\"properties\":{\"desired\":{\"mode\":\"x509\"}}}"), null,
+                ProvisioningStatus.ENABLED, null, null, null, null, null, null, null), null);
+        try (SimulatorRuntime runtime = SimulatorRuntime.create(1, 1)) {
+            ProvisioningOutcome outcome = new SimulatedDevice(SimulatedDeviceOptions.ofX509(info.mqttHost(),
+                    info.mqttPort(), info.idScope(), device.credential()).withTrust(trust())
+                    .withTimeout(Duration.ofSeconds(20)), runtime).provision().get(40, TimeUnit.SECONDS);
+            assertThat(outcome.assigned()).as(outcome.describe()).isTrue();
+        }
+        StringWriter out = new StringWriter();
+
+        new HubTelemetry(hub, "tele-x509", info.mqttHost(), info.mqttPort(), device.credential(), trust(),
+                Duration.ofSeconds(20)).run(3, new PrintWriter(out, true), Clock.systemUTC());
+
+        assertThat(out.toString().lines()).contains("Desired properties: {\"mode\":\"x509\",\"$version\":1}",
+                "Sending message #3 ...", "... done sending message #3");
+        assertThat(server.hub().messagesAfter(hub, 0, 1000)).filteredOn(m -> m.deviceId().equals("tele-x509"))
+                .hasSize(3)
+                .allSatisfy(m -> assertThat(m.properties()).containsEntry("$.ct", "application/json"));
     }
 
     @Test
