@@ -1,7 +1,6 @@
 package io.opendps.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.opendps.core.enrollment.BulkEnrollmentGroupOperation;
@@ -13,6 +12,7 @@ import io.opendps.core.enrollment.BulkOperationResult;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.json.Json;
+import io.opendps.core.json.JsonProblem;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -21,7 +21,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -158,7 +157,7 @@ final class BulkCommand implements Callable<Integer> {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("no such file: " + file, e);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON: " + firstLine(e.getOriginalMessage()), e);
+            throw new IllegalArgumentException(file + " is not valid JSON: " + JsonProblem.describe(e), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -169,7 +168,7 @@ final class BulkCommand implements Callable<Integer> {
         try {
             operation = Json.mapper().treeToValue(body, kind.operationType());
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": " + path(e) + firstLine(e.getOriginalMessage()), e);
+            throw new IllegalArgumentException(file + ": " + JsonProblem.describe(e), e);
         }
         List<T> items = kind.items().apply(operation);
         if (items == null || items.isEmpty()) {
@@ -202,27 +201,6 @@ final class BulkCommand implements Callable<Integer> {
                 out.printf(format, e.id(), e.errorCode(), e.errorStatus());
             }
         }
-    }
-
-    private static String path(JsonProcessingException e) {
-        if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
-            return "";
-        }
-        StringBuilder path = new StringBuilder();
-        for (JsonMappingException.Reference ref : m.getPath()) {
-            if (ref.getFieldName() != null) {
-                path.append(path.length() == 0 ? "" : ".").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                path.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return path.length() == 0 ? "" : "at '" + path + "': ";
-    }
-
-    private static String firstLine(@Nullable String text) {
-        String t = Objects.requireNonNullElse(text, "unreadable JSON");
-        int nl = t.indexOf('\n');
-        return nl < 0 ? t : t.substring(0, nl);
     }
 
     /** What differs between enrollments and groups. */

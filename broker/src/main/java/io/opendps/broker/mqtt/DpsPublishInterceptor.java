@@ -61,7 +61,8 @@ final class DpsPublishInterceptor implements PublishInboundInterceptor {
         handler.handle(clientId, connection.get(), request.get(), payload(input));
     }
 
-    private static byte[] payload(PublishInboundInput input) {
+    /** A copy of the publish payload (empty when there is none); the packet's buffer is left untouched. */
+    static byte[] payload(PublishInboundInput input) {
         ByteBuffer buffer = input.getPublishPacket().getPayload().orElse(null);
         if (buffer == null) {
             return new byte[0];

@@ -20,7 +20,6 @@ import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.hub.HubDeviceAuthenticator;
 import io.opendps.core.json.Json;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -189,7 +188,7 @@ final class HubEndpoint {
         HubTopics.Request request = HubTopics.parse(topic, c.deviceId());
         LOG.debug("hub publish [hub: {}, device-id: {}, topic: {}, request: {}]", c.hub(), c.deviceId(), topic,
                 request.getClass().getSimpleName());
-        byte[] payload = payload(input);
+        byte[] payload = DpsPublishInterceptor.payload(input);
         if (request instanceof HubTopics.Telemetry telemetry) {
             storeTelemetry(c, telemetry, payload, output);
             return;
@@ -277,17 +276,6 @@ final class HubEndpoint {
     private void pushDesired(String hubName, String deviceId, ObjectNode patch, long version) {
         registry.findDevice(hubName, deviceId).ifPresent(c -> pushes.send(deviceId, c.connectionToken(),
                 HubTopics.desiredPatch(version), Json.toAsciiBytes(patch)));
-    }
-
-    private static byte[] payload(PublishInboundInput input) {
-        ByteBuffer buffer = input.getPublishPacket().getPayload().orElse(null);
-        if (buffer == null) {
-            return new byte[0];
-        }
-        ByteBuffer copy = buffer.asReadOnlyBuffer();
-        byte[] bytes = new byte[copy.remaining()];
-        copy.get(bytes);
-        return bytes;
     }
 
     int connectedDevices() {
