@@ -35,9 +35,12 @@ import org.jspecify.annotations.Nullable;
  *       is informational (not written to a twin), so the key and depth rules do not apply.</li>
  * </ul>
  *
+ * <p>The built-in hub applies the same {@link #collection} rules to an operator's twin patch (a {@code null} value,
+ * which removes a property, is allowed) and to the merged result.
+ *
  * <p>Stateless and thread-safe.
  */
-final class TwinRules {
+public final class TwinRules {
 
     /** Size limit of tags, desired properties and optional device information: 32 KB. */
     static final int MAX_BYTES = 32 * 1024;
@@ -99,8 +102,13 @@ final class TwinRules {
         size("optionalDeviceInformation", info);
     }
 
-    /** Checks {@code tags} or {@code desired} (absent and {@code null} are fine). */
-    static void collection(String path, @Nullable JsonNode node) {
+    /**
+     * Checks {@code tags} or {@code desired} (absent and {@code null} are fine).
+     *
+     * @param path the JSON path to name in the error, e.g. {@code properties.desired}
+     * @throws io.opendps.core.error.ProvisioningException {@code 400004} naming the path of the broken rule
+     */
+    public static void collection(String path, @Nullable JsonNode node) {
         if (node == null || node.isNull()) {
             return;
         }

@@ -78,6 +78,8 @@ public enum ErrorCode {
     CA_CERTIFICATE_PRECONDITION_FAILED(412, 412301),
     /** If-Match does not match the stored shared access policy, or it changed concurrently. */
     ACCESS_POLICY_PRECONDITION_FAILED(412, 412401),
+    /** If-Match does not match the current etag of a built-in hub's device twin (it changed since it was read). */
+    HUB_TWIN_PRECONDITION_FAILED(412, 412501),
     /** The body is larger than the 96 KB message limit. */
     PAYLOAD_TOO_LARGE(413, 413001),
     /** The content type is not JSON. */

@@ -2,12 +2,18 @@ package io.opendps.core.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.opendps.core.enrollment.Etags;
+import io.opendps.core.enrollment.Page;
+import io.opendps.core.enrollment.TwinRules;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
 import io.opendps.core.store.HubStore;
 import io.opendps.core.store.StoreException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +38,13 @@ import org.slf4j.LoggerFactory;
  * {@link DesiredPropertiesListener}s (connected devices get it); a reported patch bumps the reported version.
  * The telemetry log keeps the newest {@code messageCap} messages of each hub; older ones are dropped on append.
  *
+ * <p>Operator twin updates are checked with IoT Hub's twin rules ({@link TwinRules}, the rules an enrollment's
+ * {@code initialTwin} follows): the patch itself (where {@code null} removes a property) and the merged tags and
+ * desired properties, each refusal a {@code 400004} naming the JSON path; an {@code If-Match} etag is compared with
+ * the twin's {@link Twin#etag()} under the twin's row lock ({@code 412501} when it changed, {@code *} always
+ * matches). A refused update writes nothing. Deleting a device tells the {@link DeviceDeletedListener}s (the MQTT
+ * endpoint disconnects it); the device's registration record is not touched.
+ *
  * <p>Thread-safe; synchronous (store work): call it on a worker pool. Unknown devices are {@link ProvisioningException}s
  * with {@link ErrorCode#HUB_DEVICE_NOT_FOUND}, hubs not served here {@link ErrorCode#HUB_NOT_FOUND}.
  */
@@ -48,6 +61,7 @@ public final class BuiltInHub implements HubConnector {
     private final Clock clock;
     private final int messageCap;
     private final List<DesiredPropertiesListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<DeviceDeletedListener> deletionListeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param hubs the host names of the hubs served here (case-insensitive)
@@ -85,6 +99,11 @@ public final class BuiltInHub implements HubConnector {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
+    /** Adds a listener for deleted devices. */
+    public void addDeletionListener(DeviceDeletedListener listener) {
+        deletionListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
     // --- HubConnector (the registrar) ---
 
     @Override
@@ -114,6 +133,13 @@ public final class BuiltInHub implements HubConnector {
         boolean deleted = store.deleteDevice(hub, deviceId);
         if (deleted) {
             AUDIT.info("hub device deleted [hub: {}, device-id: {}]", hub, deviceId);
+            for (DeviceDeletedListener listener : deletionListeners) {
+                try {
+                    listener.deviceDeleted(hub.toLowerCase(Locale.ROOT), deviceId);
+                } catch (RuntimeException e) {
+                    LOG.warn("device-deleted listener failed [hub: {}, device-id: {}]", hub, deviceId, e);
+                }
+            }
         }
         return deleted;
     }
@@ -133,6 +159,53 @@ public final class BuiltInHub implements HubConnector {
         return store.listDevices(hub, afterDeviceId, limit);
     }
 
+    /**
+     * A page of a hub's devices ordered by device id, for the service API: {@code pageSize} devices at most (0 or
+     * less: {@link Page}'s default of 100; capped at {@link Page#MAX_PAGE}), after the device named by
+     * {@code continuation} (null: the first page). The continuation token is base64url of the last device id (ids
+     * are case-sensitive, so unlike enrollment tokens it is not lower-cased); it is null on the last page.
+     *
+     * @throws ProvisioningException 404 for a hub not served here, 400 for a token this server did not issue
+     */
+    public Page<DeviceIdentity> devicePage(String hub, @Nullable String continuation, int pageSize) {
+        requireHub(hub);
+        int size = Page.pageSize(pageSize);
+        String after = null;
+        if (continuation != null && !continuation.isEmpty()) {
+            try {
+                after = new String(Base64.getUrlDecoder().decode(continuation), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new ProvisioningException(ErrorCode.INVALID_ARGUMENT,
+                        "x-ms-continuation '%s' is not a token this server issued", continuation);
+            }
+        }
+        List<DeviceIdentity> read = new ArrayList<>(store.listDevices(hub, after, size + 1));
+        String next = null;
+        if (read.size() > size) {
+            read = read.subList(0, size);
+            next = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    read.get(size - 1).deviceId().getBytes(StandardCharsets.UTF_8));
+        }
+        return new Page<>(List.copyOf(read), next);
+    }
+
+    /** A device's identity (404 when the hub is not served here or the device does not exist). */
+    public DeviceIdentity device(String hub, String deviceId) {
+        requireHub(hub);
+        return store.findDevice(hub, deviceId).orElseThrow(() -> deviceNotFound(hub, deviceId));
+    }
+
+    /**
+     * Deletes a device and its twin for an operator (404 when the hub is not served here or the device does not
+     * exist). Connected devices are disconnected by the {@link DeviceDeletedListener}s.
+     */
+    public void deleteDevice(String hub, String deviceId) {
+        requireHub(hub);
+        if (!delete(hub, deviceId)) {
+            throw deviceNotFound(hub, deviceId);
+        }
+    }
+
     /** The twin of a device (404 when the device does not exist). */
     public Twin twin(String hub, String deviceId) {
         requireHub(hub);
@@ -147,24 +220,47 @@ public final class BuiltInHub implements HubConnector {
      */
     public Twin updateTwin(String hub, String deviceId, @Nullable JsonNode tagsPatch,
             @Nullable JsonNode desiredPatch) {
+        return updateTwin(hub, deviceId, tagsPatch, desiredPatch, null);
+    }
+
+    /**
+     * {@link #updateTwin(String, String, JsonNode, JsonNode)} when the twin's etag still matches {@code ifMatch}
+     * (null or {@code *}: unconditionally). The patches and the merged result must follow {@link TwinRules}.
+     *
+     * @throws ProvisioningException 400 naming the field for a patch or a result that breaks a twin rule, 404 when
+     *     the device does not exist, 412 when {@code ifMatch} is not the current etag; nothing is written then
+     */
+    public Twin updateTwin(String hub, String deviceId, @Nullable JsonNode tagsPatch,
+            @Nullable JsonNode desiredPatch, @Nullable String ifMatch) {
         requireHub(hub);
         requireObject("tags", tagsPatch);
         requireObject("properties.desired", desiredPatch);
+        TwinRules.collection("tags", tagsPatch);
+        TwinRules.collection("properties.desired", desiredPatch);
         Twin[] before = new Twin[1];
         Twin updated = store.updateTwin(hub, deviceId, current -> {
+            if (ifMatch != null && !Etags.isWildcard(ifMatch) && !Etags.matches(ifMatch, current.etag())) {
+                throw new ProvisioningException(ErrorCode.HUB_TWIN_PRECONDITION_FAILED, "If-Match %s does not match "
+                        + "the current etag \"%s\" of the twin of device '%s' in hub '%s': read the twin again",
+                        ifMatch, current.etag(), deviceId, hub);
+            }
             before[0] = current;
             ObjectNode tags = current.tags().deepCopy();
             ObjectNode desired = current.desired().deepCopy();
             if (tagsPatch != null) {
                 mergePatch(tags, (ObjectNode) tagsPatch);
+                TwinRules.collection("tags", tags);
             }
             if (desiredPatch != null) {
                 mergePatch(desired, (ObjectNode) desiredPatch);
+                TwinRules.collection("properties.desired", desired);
             }
-            long version = desired.equals(current.desired()) ? current.desiredVersion()
-                    : current.desiredVersion() + 1;
+            boolean desiredChanged = !desired.equals(current.desired());
+            long version = desiredChanged ? current.desiredVersion() + 1 : current.desiredVersion();
+            long twinVersion = desiredChanged || !tags.equals(current.tags()) ? current.version() + 1
+                    : current.version();
             return new Twin(current.hub(), current.deviceId(), tags, desired, version, current.reported(),
-                    current.reportedVersion());
+                    current.reportedVersion(), twinVersion);
         }).orElseThrow(() -> deviceNotFound(hub, deviceId));
         AUDIT.info("twin updated [hub: {}, device-id: {}, desired-version: {}]", hub, deviceId,
                 updated.desiredVersion());
@@ -211,7 +307,7 @@ public final class BuiltInHub implements HubConnector {
             ObjectNode reported = current.reported().deepCopy();
             mergePatch(reported, patch);
             return new Twin(current.hub(), current.deviceId(), current.tags(), current.desired(),
-                    current.desiredVersion(), reported, current.reportedVersion() + 1);
+                    current.desiredVersion(), reported, current.reportedVersion() + 1, current.version() + 1);
         }).map(Twin::reportedVersion);
     }
 

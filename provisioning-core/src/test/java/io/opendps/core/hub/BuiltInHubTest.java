@@ -207,4 +207,110 @@ class BuiltInHubTest {
                 .containsExactly(other.sequence());
         assertThat(kept.get(0).enqueuedTimeUtc()).isEqualTo(clock.instant());
     }
+    @Test
+    void twinVersionAndEtag_changeWithEveryChangeOfAnySection_andOnlyThen() {
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+        Twin created = hub.twin(HUB, "dev-1");
+        assertThat(created.version()).isEqualTo(1);
+        assertThat(created.etag()).isEqualTo("AAAAAAAAAAE=");
+
+        Twin tags = hub.updateTwin(HUB, "dev-1", json("{\"floor\":2}"), null);
+        Twin same = hub.updateTwin(HUB, "dev-1", json("{\"floor\":2}"), null);
+        Twin desired = hub.updateTwin(HUB, "dev-1", null, json("{\"interval\":5}"));
+        long reported = hub.patchReported(HUB, "dev-1", json("{\"fw\":\"1.0\"}")).orElseThrow();
+
+        assertThat(List.of(tags.version(), same.version(), desired.version())).containsExactly(2L, 2L, 3L);
+        assertThat(same.etag()).isEqualTo(tags.etag()).isNotEqualTo(created.etag());
+        assertThat(reported).isEqualTo(2);
+        Twin now = hub.twin(HUB, "dev-1");
+        assertThat(now.version()).isEqualTo(4);
+        assertThat(now.etag()).isEqualTo("AAAAAAAAAAQ=");
+    }
+
+    @Test
+    void updateTwin_ifMatch_staleIsRefusedWithoutWritingCurrentAndWildcardApply() {
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+        String read = hub.twin(HUB, "dev-1").etag();
+        hub.updateTwin(HUB, "dev-1", json("{\"floor\":1}"), null);
+
+        assertThatThrownBy(() -> hub.updateTwin(HUB, "dev-1", null, json("{\"interval\":1}"), "\"" + read + "\""))
+                .isInstanceOf(ProvisioningException.class)
+                .satisfies(e -> assertThat(((ProvisioningException) e).code())
+                        .isEqualTo(ErrorCode.HUB_TWIN_PRECONDITION_FAILED))
+                .hasMessageContaining("does not match the current etag \"AAAAAAAAAAI=\"");
+        assertThat(hub.twin(HUB, "dev-1").desired().get("interval").intValue()).isEqualTo(30);
+        assertThat(pushed).isEmpty();
+
+        String current = hub.twin(HUB, "dev-1").etag();
+        assertThat(hub.updateTwin(HUB, "dev-1", null, json("{\"interval\":2}"), current).desiredVersion())
+                .isEqualTo(2);
+        assertThat(hub.updateTwin(HUB, "dev-1", null, json("{\"interval\":3}"), "*").desiredVersion())
+                .isEqualTo(3);
+        assertThat(pushed).hasSize(2);
+    }
+
+    @Test
+    void updateTwin_breakingATwinRule_isA400NamingTheFieldAndWritesNothing() {
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+
+        assertThatThrownBy(() -> hub.updateTwin(HUB, "dev-1", null, json("{\"bad.key\":1}")))
+                .isInstanceOf(ProvisioningException.class)
+                .satisfies(e -> assertThat(((ProvisioningException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining("properties.desired has an invalid key \"bad.key\"");
+        assertThatThrownBy(() -> hub.updateTwin(HUB, "dev-1", json("{\"note\":\"" + "x".repeat(5000) + "\"}"),
+                null)).hasMessageContaining("tags.note is a string of 5000 bytes");
+        // Each patch is within the limit; the merged desired properties are not.
+        hub.updateTwin(HUB, "dev-1", null, json("{\"a\":\"" + "x".repeat(4000) + "\"}"));
+        StringBuilder big = new StringBuilder("{");
+        for (int i = 0; i < 7; i++) {
+            big.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"").append("y".repeat(4000))
+                    .append("\"");
+        }
+        String bigPatch = big.append('}').toString();
+        hub.updateTwin(HUB, "dev-1", null, json(bigPatch));
+        assertThatThrownBy(() -> hub.updateTwin(HUB, "dev-1", null, json(bigPatch.replace("\"k", "\"m"))))
+                .hasMessageContaining("properties.desired is ").hasMessageContaining("the limit is 32768");
+        Twin twin = hub.twin(HUB, "dev-1");
+        assertThat(twin.desired().has("m0")).isFalse();
+        assertThat(twin.desiredVersion()).isEqualTo(3);
+    }
+
+    @Test
+    void devicePage_caseSensitiveIds_pagesWithContinuationAndRefusesForeignTokens() {
+        for (String id : List.of("b", "A", "a", "B", "c")) {
+            hub.createOrUpdate(device(id, KEY), initial());
+        }
+        List<String> seen = new ArrayList<>();
+        String continuation = null;
+        int pages = 0;
+        do {
+            var page = hub.devicePage(HUB, continuation, 2);
+            page.items().forEach(d -> seen.add(d.deviceId()));
+            continuation = page.continuation();
+            pages++;
+        } while (continuation != null);
+
+        assertThat(seen).containsExactly("A", "B", "a", "b", "c");
+        assertThat(pages).isEqualTo(3);
+        assertThat(hub.devicePage(HUB, null, 0).items()).hasSize(5);
+        assertThatThrownBy(() -> hub.devicePage(HUB, "%%%", 2)).hasMessageContaining("x-ms-continuation '%%%'");
+        assertThatThrownBy(() -> hub.devicePage("nohub.example.com", null, 2))
+                .satisfies(e -> assertThat(((ProvisioningException) e).code()).isEqualTo(ErrorCode.HUB_NOT_FOUND));
+    }
+
+    @Test
+    void deleteDevice_notifiesDeletionListenersAndUnknownIs404() {
+        List<String> deleted = new ArrayList<>();
+        hub.addDeletionListener((h, id) -> deleted.add(h + "/" + id));
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+
+        hub.deleteDevice("HUB-1.EXAMPLE.COM", "dev-1");
+
+        assertThat(deleted).containsExactly(HUB + "/dev-1");
+        assertThatThrownBy(() -> hub.deleteDevice(HUB, "dev-1"))
+                .satisfies(e -> assertThat(((ProvisioningException) e).code())
+                        .isEqualTo(ErrorCode.HUB_DEVICE_NOT_FOUND));
+        assertThatThrownBy(() -> hub.device(HUB, "dev-1")).hasMessageContaining("no device 'dev-1'");
+        assertThat(deleted).hasSize(1);
+    }
 }

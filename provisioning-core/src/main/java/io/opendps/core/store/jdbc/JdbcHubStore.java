@@ -26,7 +26,7 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
-/** The built-in hub's tables ({@code V4__built_in_hub.sql}). Thread-safe. */
+/** The built-in hub's tables ({@code V4__built_in_hub.sql}, twin version {@code V5__hub_twin_version.sql}). Thread-safe. */
 public final class JdbcHubStore implements HubStore {
 
     private static final TypeReference<Map<String, String>> PROPERTIES = new TypeReference<>() {
@@ -68,7 +68,7 @@ public final class JdbcHubStore implements HubStore {
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO hub_twin (hub_key, device_id, tags, desired, "
-                    + "desired_version, reported, reported_version) VALUES (?, ?, ?, ?, 1, '{}', 1)")) {
+                    + "desired_version, reported, reported_version, twin_version) VALUES (?, ?, ?, ?, 1, '{}', 1, 1)")) {
                 ps.setString(1, identity.hub());
                 ps.setString(2, identity.deviceId());
                 ps.setString(3, Documents.write(initialTwin.tags()));
@@ -144,14 +144,16 @@ public final class JdbcHubStore implements HubStore {
             }
             Twin next = change.apply(current.get());
             try (PreparedStatement ps = c.prepareStatement("UPDATE hub_twin SET tags = ?, desired = ?, "
-                    + "desired_version = ?, reported = ?, reported_version = ? WHERE hub_key = ? AND device_id = ?")) {
+                    + "desired_version = ?, reported = ?, reported_version = ?, twin_version = ? "
+                    + "WHERE hub_key = ? AND device_id = ?")) {
                 ps.setString(1, Documents.write(next.tags()));
                 ps.setString(2, Documents.write(next.desired()));
                 ps.setLong(3, next.desiredVersion());
                 ps.setString(4, Documents.write(next.reported()));
                 ps.setLong(5, next.reportedVersion());
-                ps.setString(6, Ids.key(hub));
-                ps.setString(7, deviceId);
+                ps.setLong(6, next.version());
+                ps.setString(7, Ids.key(hub));
+                ps.setString(8, deviceId);
                 ps.executeUpdate();
             }
             return Optional.of(next);
@@ -161,7 +163,7 @@ public final class JdbcHubStore implements HubStore {
     private static Optional<Twin> readTwin(Connection c, String hub, String deviceId, boolean lock)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT tags, desired, desired_version, reported, "
-                + "reported_version FROM hub_twin WHERE hub_key = ? AND device_id = ?" + (lock ? " FOR UPDATE" : ""))) {
+                + "reported_version, twin_version FROM hub_twin WHERE hub_key = ? AND device_id = ?" + (lock ? " FOR UPDATE" : ""))) {
             ps.setString(1, Ids.key(hub));
             ps.setString(2, deviceId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -169,7 +171,7 @@ public final class JdbcHubStore implements HubStore {
                     return Optional.empty();
                 }
                 return Optional.of(new Twin(Ids.key(hub), deviceId, object(rs.getString(1)), object(rs.getString(2)),
-                        rs.getLong(3), object(rs.getString(4)), rs.getLong(5)));
+                        rs.getLong(3), object(rs.getString(4)), rs.getLong(5), rs.getLong(6)));
             }
         }
     }
