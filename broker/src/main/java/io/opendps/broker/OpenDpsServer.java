@@ -150,7 +150,7 @@ public final class OpenDpsServer implements AutoCloseable {
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock,
-                new AccessPolicyService(settings, serviceFile, clock));
+                new AccessPolicyService(settings, serviceFile, clock), hub, extension::hubDeviceConnected);
         HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
         resources.push(https);
 

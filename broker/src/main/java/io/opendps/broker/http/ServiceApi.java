@@ -13,6 +13,7 @@ import io.opendps.core.error.ErrorCode;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.error.ProvisioningException;
+import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.json.Json;
 import io.opendps.core.json.JsonProblem;
 import io.opendps.core.service.AccessPolicyService;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiPredicate;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The service REST API ({@code dps-service-api.md}): individual enrollments and enrollment groups (PUT/GET/DELETE,
  * attestation-mechanism read, query with paging, bulk operations), device registration records (get, delete, query per group)
- * and CA certificates with proof of possession ({@link CaCertificateApi}). Paths and their segments
+ * and CA certificates with proof of possession ({@link CaCertificateApi}), and the built-in hub's devices, twins and
+ * telemetry ({@link HubApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
  * the operation requires, except the OpenAPI document of this API ({@link OpenApiDocument}). Request bodies are
  * JSON (another {@code Content-Type} is 415). Creates and updates answer 200, deletes 204, errors carry the Azure
@@ -53,11 +56,17 @@ public final class ServiceApi {
     private final CaCertificateApi caCertificates;
     private final RegistrationRecordService registrations;
     private final AccessPolicyApi accessPolicies;
+    private final HubApi hubs;
 
+    /**
+     * @param hub the built-in hub (operator API under {@code /hubs/{H}/...})
+     * @param hubDeviceConnected whether a hub device ({@code hub, deviceId}) is connected right now
+     */
     public ServiceApi(EnrollmentService enrollments, RegistrationRecordService registrations,
             CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock,
-            AccessPolicyService accessPolicies) {
+            AccessPolicyService accessPolicies, BuiltInHub hub, BiPredicate<String, String> hubDeviceConnected) {
         this.accessPolicies = new AccessPolicyApi(accessPolicies);
+        this.hubs = new HubApi(hub, hubDeviceConnected, authorizer);
         this.caCertificates = new CaCertificateApi(caCertificates);
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
@@ -94,6 +103,10 @@ public final class ServiceApi {
             requireApiVersion(r);
             String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
             return accessPolicies.handle(r, path, actor);
+        }
+        if (HubApi.serves(path)) {
+            requireApiVersion(r);
+            return hubs.handle(r, path);
         }
         String collection = r.segmentLower(0);
         if (collection.equals("registrations")) {
@@ -249,7 +262,7 @@ public final class ServiceApi {
         return ApiResponse.json(200, page.items(), headers);
     }
 
-    private static int maxItems(ApiRequest r) {
+    static int maxItems(ApiRequest r) {
         String v = r.header("x-ms-max-item-count");
         if (v == null || v.isBlank()) {
             return 0;

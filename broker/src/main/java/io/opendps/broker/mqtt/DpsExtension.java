@@ -15,6 +15,7 @@ import io.opendps.core.hub.HubDeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -95,6 +96,16 @@ public final class DpsExtension implements ExtensionMain {
     @Override
     public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
         // Nothing to release: executors belong to the server that created this extension.
+    }
+
+    /**
+     * Whether a built-in hub device has a live hub connection here (the operator API's {@code connectionState}).
+     *
+     * @param hub the hub host name (any case)
+     * @param deviceId the device id (case-sensitive)
+     */
+    public boolean hubDeviceConnected(String hub, String deviceId) {
+        return hubRegistry.findDevice(hub.toLowerCase(Locale.ROOT), deviceId).isPresent();
     }
 
     /** Number of live device connections (for metrics and tests). */

@@ -57,6 +57,8 @@ import org.slf4j.LoggerFactory;
  * callback after acknowledging): nothing a server can prevent; a retry of the call succeeds (see
  * {@code AzureDeviceClientIT#twinCall}).
  *
+ * <p>A device deleted from the hub (operator API) is disconnected at once; it cannot connect again.
+ *
  * <p>No blocking work on HiveMQ threads: store and crypto work runs on the bounded worker pool.
  */
 final class HubEndpoint {
@@ -87,6 +89,7 @@ final class HubEndpoint {
         this.clients = clients;
         this.clock = clock;
         hub.addListener(this::pushDesired);
+        hub.addDeletionListener(this::disconnectDeleted);
     }
 
     // --- CONNECT ---
@@ -276,6 +279,14 @@ final class HubEndpoint {
     private void pushDesired(String hubName, String deviceId, ObjectNode patch, long version) {
         registry.findDevice(hubName, deviceId).ifPresent(c -> pushes.send(deviceId, c.connectionToken(),
                 HubTopics.desiredPatch(version), Json.toAsciiBytes(patch)));
+    }
+
+    /** Disconnects a device an operator deleted, if it is connected (its credential is gone). */
+    private void disconnectDeleted(String hubName, String deviceId) {
+        registry.findDevice(hubName, deviceId).ifPresent(c -> {
+            AUDIT.info("hub device disconnected: deleted [hub: {}, device-id: {}]", hubName, deviceId);
+            clients.disconnectClient(deviceId);
+        });
     }
 
     int connectedDevices() {
