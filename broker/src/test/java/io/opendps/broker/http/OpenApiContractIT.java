@@ -39,6 +39,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -599,6 +600,74 @@ class OpenApiContractIT {
         call("GET", "/certificates/contract-any/verify").expectOutsideOperations().send(405, 405000);
         call("GET", "/registrations/contract-any/query").expectOutsideOperations().send(405, 405000);
         call("POST", "/openapi.yaml").auth(null).apiVersion(null).expectOutsideOperations().send(405, 405000);
+        call("PUT", "/hubs/" + HUB + "/twins/contract-any").body("{}").expectOutsideOperations().send(405, 405000);
+        call("GET", "/hubs/" + HUB + "/gadgets").expectOutsideOperations().send(404, 404000);
+    }
+
+    // ================================================================ built-in hub (operator side)
+
+    @Test
+    @Exercises({"PUT /enrollments/{registrationId}", "GET /hubs/{hubName}/devices",
+        "GET /hubs/{hubName}/devices/{deviceId}", "DELETE /hubs/{hubName}/devices/{deviceId}",
+        "GET /hubs/{hubName}/twins/{deviceId}", "PATCH /hubs/{hubName}/twins/{deviceId}"})
+    void hub_devicesAndTwins_lifecycleAndErrors() throws Exception {
+        String id = "contract-hub-1";
+        String key = call("PUT", "/enrollments/" + id).body(enrollment(id, "\"initialTwin\":{\"tags\":{\"site\":"
+                + "\"plant-7\"},\"properties\":{\"desired\":{\"interval\":30}}}")).send(200).json()
+                .at("/attestation/symmetricKey/primaryKey").asText();
+        assertThat(registerOverMqtt(id, Base64.getDecoder().decode(key)).path("status").asText()).isEqualTo("assigned");
+        String device = "/hubs/" + HUB + "/devices/" + id;
+        String twin = "/hubs/" + HUB + "/twins/" + id;
+
+        Reply page = call("GET", "/hubs/" + HUB + "/devices").header("x-ms-max-item-count", "1").send(200);
+        assertThat(page.header("x-ms-item-type")).isEqualTo("Device");
+        call("GET", "/hubs/" + HUB + "/devices").header("x-ms-continuation", "%%").send(400, 400004);
+        call("GET", "/hubs/nohub.example.com/devices").send(404, 404502);
+        call("GET", "/hubs/" + HUB + "/devices").auth(wrongKeyToken()).send(401, 401002);
+        assertThat(call("GET", device).send(200).body()).doesNotContain(key);
+        call("GET", "/hubs/" + HUB + "/devices/contract-nobody").send(404, 404501);
+
+        Reply read = call("GET", twin).send(200);
+        assertThat(read.header("ETag")).isEqualTo("\"" + read.json().path("etag").asText() + "\"");
+        Reply patched = call("PATCH", twin).header("If-Match", read.header("ETag"))
+                .body("{\"tags\":{\"site\":null},\"properties\":{\"desired\":{\"interval\":5}}}").send(200);
+        assertThat(patched.json().at("/properties/desired/$version").asLong()).isEqualTo(2);
+        call("PATCH", twin).header("If-Match", read.header("ETag")).body("{\"tags\":{\"a\":1}}")
+                .send(412, 412501);
+        call("PATCH", twin).body("{\"tags\":{\"bad key\":1}}").send(400, 400004);
+        call("PATCH", twin).body("{\"properties\":{\"reported\":{\"fw\":1}}}")
+                .expectInvalidRequest("validation.request.body.schema.additionalProperties").send(400, 400004);
+        call("PATCH", twin).body("{\"tags\":").expectInvalidRequest("validation.request.body.schema.invalidJson")
+                .send(400, 400001);
+        call("PATCH", twin).body("{\"tags\":{}}").contentType("text/plain")
+                .expectInvalidRequest("validation.request.contentType.notAllowed").send(415, 415001);
+        call("PATCH", "/hubs/" + HUB + "/twins/contract-nobody").body("{\"tags\":{\"a\":1}}").send(404, 404501);
+        call("GET", "/hubs/nohub.example.com/twins/" + id).send(404, 404502);
+
+        call("DELETE", device).send(204);
+        call("DELETE", device).send(404, 404501);
+        call("GET", twin).send(404, 404501);
+    }
+
+    @Test
+    @Exercises({"GET /hubs/{hubName}/messages"})
+    void hub_messages_afterACursorAndErrors() throws Exception {
+        long after = call("GET", "/hubs/" + HUB + "/messages").query("limit", "1000").send(200).json()
+                .path("next").asLong();
+        server.hub().appendMessage(HUB, "contract-sender", Map.of("$.ct", "text/plain", "seq", "1"),
+                "hello".getBytes(StandardCharsets.UTF_8));
+
+        JsonNode page = call("GET", "/hubs/" + HUB + "/messages").query("after", Long.toString(after))
+                .query("limit", "10").send(200).json();
+        assertThat(page.path("messages").size()).isEqualTo(1);
+        assertThat(page.at("/messages/0/body").asText()).isEqualTo("aGVsbG8=");
+        call("GET", "/hubs/" + HUB + "/messages").query("limit", "0")
+                .expectInvalidRequest("validation.request.parameter.schema.minimum").send(400, 400004);
+        call("GET", "/hubs/" + HUB + "/messages").query("after", "x")
+                .expectInvalidRequest("validation.request.parameter.schema.type").send(400, 400004);
+        call("GET", "/hubs/nohub.example.com/messages").send(404, 404502);
+        call("GET", "/hubs/" + HUB + "/messages").auth(null)
+                .expectInvalidRequest("validation.request.security.missing").send(401, 401002);
     }
 
     // ================================================================ coverage
@@ -645,6 +714,7 @@ class OpenApiContractIT {
         private final String method;
         private final String path;
         private final Map<String, String> headers = new LinkedHashMap<>();
+        private final Map<String, String> query = new LinkedHashMap<>();
         private @Nullable String body;
         private @Nullable String authorization = token();
         private @Nullable String apiVersion = API;
@@ -682,6 +752,12 @@ class OpenApiContractIT {
             return this;
         }
 
+        /** A query parameter besides {@code api-version} (sent URL-encoded). */
+        Call query(String name, String value) {
+            query.put(name, value);
+            return this;
+        }
+
         /** This request breaks the document on purpose: the validator must report this problem (and no other). */
         Call expectInvalidRequest(String validatorKey) {
             expectedRequestProblems.add(validatorKey);
@@ -707,8 +783,10 @@ class OpenApiContractIT {
             if (authorization != null) {
                 sent.put("Authorization", authorization);
             }
-            String uri = base + path + (apiVersion == null ? "" : "?api-version=" + apiVersion);
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(20))
+            StringBuilder uri = new StringBuilder(base + path + (apiVersion == null ? "" : "?api-version=" + apiVersion));
+            query.forEach((k, v) -> uri.append(uri.indexOf("?") < 0 ? '?' : '&').append(k).append('=')
+                    .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri.toString())).timeout(Duration.ofSeconds(20))
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
             sent.forEach(b::header);
@@ -729,6 +807,7 @@ class OpenApiContractIT {
             if (apiVersion != null) {
                 request.withQueryParam("api-version", apiVersion);
             }
+            query.forEach(request::withQueryParam);
             sent.forEach(request::withHeader);
             if (body != null) {
                 request.withBody(body);
