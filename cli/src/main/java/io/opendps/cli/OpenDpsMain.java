@@ -12,7 +12,7 @@ import picocli.CommandLine.HelpCommand;
 @Command(name = "opendps", mixinStandardHelpOptions = true, version = "OpenDPS 0.1.0",
         description = "A self-hosted device provisioning service speaking the Azure IoT Hub DPS protocols.",
         subcommands = {ServeCommand.class, InfoCommand.class, EnrollmentCommand.class, GroupCommand.class,
-            RegistrationCommand.class, BulkCommand.class, QueryCommand.class, PolicyCommand.class,
+            RegistrationCommand.class, HubCommand.class, BulkCommand.class, QueryCommand.class, PolicyCommand.class,
             DeriveKeyCommand.class, CaCommand.class, CertCommand.class, DeviceCommand.class, DemoCommand.class, HelpCommand.class})
 public final class OpenDpsMain {
 
@@ -33,6 +33,8 @@ public final class OpenDpsMain {
     /** The configured command line (tests drive it with their own writers). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(OpenDpsMain.class);
+        // '@file' is an option value of its own ('hub twin update --desired @patch.json'), not a picocli argument file.
+        cl.setExpandAtFiles(false);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (isUserError(e)) {

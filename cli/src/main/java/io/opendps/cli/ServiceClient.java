@@ -177,9 +177,25 @@ final class ServiceClient {
         return send(method, path, body, headers);
     }
 
+    /**
+     * Any request with extra query parameters and headers; the whole reply (its headers too). {@code path} is
+     * relative to the service root with its segments already encoded.
+     */
+    Reply exchange(String method, String path, Map<String, String> query, @Nullable Object body,
+            Map<String, String> headers) {
+        return sendWithQuery(method, path, query, body == null ? null : Json.toBytes(body), headers);
+    }
+
     private Reply send(String method, String path, byte @Nullable [] body, Map<String, String> headers) {
-        URI uri = URI.create("https://" + connection.host() + ":" + connection.port() + "/" + path + "?api-version="
-                + API_VERSION);
+        return sendWithQuery(method, path, Map.of(), body, headers);
+    }
+
+    private Reply sendWithQuery(String method, String path, Map<String, String> query, byte @Nullable [] body,
+            Map<String, String> headers) {
+        StringBuilder target = new StringBuilder("https://" + connection.host() + ":" + connection.port() + "/" + path
+                + "?api-version=" + API_VERSION);
+        query.forEach((k, v) -> target.append('&').append(encode(k)).append('=').append(encode(v)));
+        URI uri = URI.create(target.toString());
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
                 .header("Authorization", SasSigner.serviceToken(connection.host(), connection.keyName(),
                         connection.key(), Instant.now().plus(Duration.ofHours(1))))

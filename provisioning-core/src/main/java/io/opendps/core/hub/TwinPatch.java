@@ -1,5 +1,6 @@
 package io.opendps.core.hub;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
@@ -15,6 +16,7 @@ import org.jspecify.annotations.Nullable;
  * @param tags the tags patch, or null
  * @param properties {@code {"desired": {...}}}, or null
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record TwinPatch(@Nullable JsonNode tags, @Nullable JsonNode properties) {
 
     /** The tags patch, or null when absent (or JSON {@code null}). */
