@@ -3,6 +3,7 @@ package io.opendps.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.azure.sdk.iot.device.ClientOptions;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
@@ -27,13 +28,19 @@ import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.hub.HubMessage;
+import io.opendps.core.hub.HubMessagePage;
 import io.opendps.core.json.Json;
 import io.opendps.core.sas.DerivedKeys;
+import io.opendps.core.sas.SasSigner;
 import io.opendps.core.x509.X509Attestation;
 import io.opendps.core.x509.X509CertificateWithInfo;
 import io.opendps.core.x509.X509Certificates;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +49,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +58,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,9 +71,10 @@ import org.slf4j.LoggerFactory;
  * The whole quickstart with the official Azure Java clients, unmodified: {@code provisioning-device-client}
  * provisions on port 8883, then {@code iot-device-client}'s {@code DeviceClient} connects to the hub it was assigned
  * (the built-in hub, same port) with the same credential, reads the twin (the enrollment's initial desired
- * properties), sends telemetry that the operator side reads back, receives a desired-property update and reports
- * properties. Symmetric key (individual and group-derived), X.509, and a connection string through a gateway host
- * name.
+ * properties), sends telemetry that the operator side reads back through the service API
+ * ({@code GET /hubs/{H}/messages}), reports properties and receives a desired-property update an operator made
+ * through the service API ({@code PATCH /hubs/{H}/twins/{id}} with the etag it read). Symmetric key (individual
+ * and group-derived), X.509, and a connection string through a gateway host name.
  *
  * <p>The default hub name {@code 127.0.0.1} is what a fresh server links ({@link ServerOptions#effectiveHubs()}): it
  * has dots (the device client refuses a host name without one), resolves without DNS and is an IP SAN of the server
@@ -211,7 +221,9 @@ class AzureDeviceClientIT {
                 message.setProperty("seq", Integer.toString(i));
                 client.sendEvent(message);
             }
-            List<HubMessage> received = server.hub().messagesAfter(hub, cursor, 100).stream()
+            // Read back through the operator side of the service API, as an operator (or 'hub messages') does.
+            List<HubMessage> received = Json.mapper().treeToValue(operator("GET", "/hubs/" + hub + "/messages",
+                    "&after=" + cursor + "&limit=100", null, null).body(), HubMessagePage.class).messages().stream()
                     .filter(m -> m.deviceId().equals(deviceId)).toList();
             assertThat(received).extracting(m -> new String(m.body(), StandardCharsets.UTF_8))
                     .containsExactly("{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
@@ -228,8 +240,12 @@ class AzureDeviceClientIT {
                     .path("firmware").asText(), "1.0.3"::equals);
             assertThat(server.hub().twin(hub, deviceId).reportedVersion())
                     .isEqualTo(response.getVersion());
-            server.hub().updateTwin(hub, deviceId, null, Json.parse("{\"interval\":5}".getBytes(
-                    StandardCharsets.UTF_8), ObjectNode.class));
+            // The desired update comes from the operator service API, conditional on the twin the operator read.
+            Operated read = operator("GET", "/hubs/" + hub + "/twins/" + deviceId, "", null, null);
+            assertThat(read.body().at("/properties/reported/firmware").asText()).isEqualTo("1.0.3");
+            Operated patched = operator("PATCH", "/hubs/" + hub + "/twins/" + deviceId, "",
+                    "{\"properties\":{\"desired\":{\"interval\":5}}}", read.etag());
+            assertThat(patched.status()).as(patched.body().toString()).isEqualTo(200);
             Twin update = desiredUpdates.poll(20, TimeUnit.SECONDS);
             assertThat(update).as("desired-property update").isNotNull();
             assertThat(((Number) update.getDesiredProperties().get("interval")).intValue()).isEqualTo(5);
@@ -267,6 +283,39 @@ class AzureDeviceClientIT {
                 LOG.warn("{} timed out in the client (attempt {} of {}); retrying", what, attempt, TWIN_CALL_ATTEMPTS);
             }
         }
+    }
+
+    /** A reply of the operator service API. */
+    private record Operated(int status, JsonNode body, @Nullable String etag) {
+    }
+
+    /** A request to the service API over HTTPS, signed with the owner policy from the connection string. */
+    private static Operated operator(String method, String path, String query, @Nullable String body,
+            @Nullable String ifMatch) throws Exception {
+        Map<String, String> cs = new HashMap<>();
+        for (String part : server.info().serviceConnectionString().split(";")) {
+            String[] kv = part.split("=", 2);
+            cs.put(kv[0], kv[1]);
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://localhost:" + server.info().httpsPort()
+                        + path + "?api-version=2021-10-01" + query)).timeout(Duration.ofSeconds(20))
+                .header("Authorization", SasSigner.serviceToken("localhost", cs.get("SharedAccessKeyName"),
+                        Base64.getDecoder().decode(cs.get("SharedAccessKey")), Instant.now().plusSeconds(600)))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
+        }
+        HttpClient http = HttpClient.newBuilder().sslContext(TlsMaterial.trustingClientContext(
+                server.info().caCertificate())).build();
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).as(method + " " + path + ": " + new String(r.body(), StandardCharsets.UTF_8))
+                .isEqualTo(200);
+        return new Operated(r.statusCode(), Json.parse(r.body(), JsonNode.class),
+                r.headers().firstValue("ETag").orElse(null));
     }
 
     private static long lastSequence(String hub) {
