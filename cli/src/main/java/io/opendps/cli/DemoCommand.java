@@ -7,6 +7,8 @@ import io.opendps.broker.ServiceInfo;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.hub.HubMessage;
+import io.opendps.core.hub.HubMessagePage;
+import io.opendps.core.json.Json;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.sas.DerivedKeys;
 import io.opendps.sim.HubTelemetry;
@@ -26,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -83,8 +86,8 @@ final class DemoCommand implements Callable<Integer> {
                 second = provision(out, "5", runtime, trust, info, GROUP_DEVICE, groupDeviceKey);
             }
             ok = first != null && second != null
-                    && telemetry(out, "6", server, trust, info, first, deviceKey)
-                    & telemetry(out, "7", server, trust, info, second, groupDeviceKey);
+                    && telemetry(out, "6", api, trust, info, first, deviceKey)
+                    & telemetry(out, "7", api, trust, info, second, groupDeviceKey);
             JsonNode state = api.get(EnrollmentCommand.COLLECTION, DEVICE).path("registrationState");
             out.printf("8. The service API now shows %s as %s on %s (GET /enrollments/%s)%n", DEVICE,
                     state.path("status").asText("?"), state.path("assignedHub").asText("?"), DEVICE);
@@ -98,10 +101,10 @@ final class DemoCommand implements Callable<Integer> {
 
     /**
      * Sends {@link #MESSAGES} messages from a provisioned device to its hub and reads them back from the built-in
-     * hub's log. The demo's hub names do not resolve, so the device opens TLS to the server's MQTT host and names the
+     * hub's log through the operator service API ({@code GET /hubs/{hub}/messages}, as {@code hub messages} does). The demo's hub names do not resolve, so the device opens TLS to the server's MQTT host and names the
      * hub in its username and SAS token, as an Azure SDK's {@code GatewayHostName} does.
      */
-    private static boolean telemetry(PrintWriter out, String step, OpenDpsServer server, TrustManagerFactory trust,
+    private static boolean telemetry(PrintWriter out, String step, ServiceClient api, TrustManagerFactory trust,
             ServiceInfo info, DeviceRegistrationState state, String key) {
         String hub = state.assignedHub();
         String deviceId = state.deviceId();
@@ -116,10 +119,18 @@ final class DemoCommand implements Callable<Integer> {
             return false;
         }
         lines.toString().lines().forEach(line -> out.println("   " + line));
-        List<HubMessage> read = server.hub().messagesAfter(hub, 0, 1000).stream()
-                .filter(m -> m.deviceId().equals(deviceId)).toList();
+        List<HubMessage> read;
+        try {
+            read = Json.mapper().treeToValue(api.exchange("GET", HubCommand.hubPath(hub, "messages"),
+                    Map.of("limit", "1000"), null, Map.of()).body(), HubMessagePage.class).messages().stream()
+                    .filter(m -> m.deviceId().equals(deviceId)).toList();
+        } catch (IOException | ServiceClient.ApiException e) {
+            out.printf("   failed: cannot read hub %s's messages through the service API: %s%n", hub, e.getMessage());
+            return false;
+        }
+        out.printf("   read back through the service API (GET /hubs/%s/messages):%n", hub);
         for (HubMessage m : read) {
-            out.printf("   read back from hub %s: #%d %s%n", hub, m.sequence(),
+            out.printf("     #%d %s%n", m.sequence(),
                     new String(m.body(), StandardCharsets.UTF_8));
         }
         if (read.size() != MESSAGES) {
