@@ -18,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiPredicate;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -208,7 +207,7 @@ final class HubApi {
         }
     }
 
-    private static ProvisioningException notAllowed(ApiRequest r, @Nullable String allowed) {
+    private static ProvisioningException notAllowed(ApiRequest r, String allowed) {
         return new ProvisioningException(ErrorCode.METHOD_NOT_ALLOWED, "%s is not allowed on /%s (allowed: %s)",
                 r.method(), String.join("/", r.segments()), allowed);
     }
