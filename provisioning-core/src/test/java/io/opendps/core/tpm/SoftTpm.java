@@ -20,7 +20,7 @@ import org.bouncycastle.crypto.params.RSAKeyParameters;
  * of the builder (OAEP through BouncyCastle's {@code OAEPEncoding}, as in the reference's recipe). The real TPM
  * check is {@code TpmProvisioningIT} (swtpm).
  */
-final class SoftTpm {
+public final class SoftTpm {
 
     static final int EK_ATTRIBUTES = 0x000300B2;
     static final int SRK_ATTRIBUTES = 0x00030472;
@@ -28,18 +28,18 @@ final class SoftTpm {
     final KeyPair ek;
     final KeyPair srk;
 
-    SoftTpm() throws Exception {
+    public SoftTpm() throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         this.ek = generator.generateKeyPair();
         this.srk = generator.generateKeyPair();
     }
 
-    byte[] ekPublic() {
+    public byte[] ekPublic() {
         return tpm2bPublic((RSAPublicKey) ek.getPublic(), EK_ATTRIBUTES);
     }
 
-    byte[] srkPublic() {
+    public byte[] srkPublic() {
         return tpm2bPublic((RSAPublicKey) srk.getPublic(), SRK_ATTRIBUTES);
     }
 
@@ -55,7 +55,7 @@ final class SoftTpm {
     }
 
     /** {@code TPM2_ActivateCredential}: the 16-byte inner wrapping key, or an exception when not for this TPM. */
-    byte[] activateCredential(ActivationBlob.Parts parts) throws Exception {
+    public byte[] activateCredential(ActivationBlob.Parts parts) throws Exception {
         byte[] seed = oaepDecrypt((RSAPrivateCrtKey) ek.getPrivate(), "IDENTITY", body(parts.encSecret()));
         byte[] srkName = TpmPublic.parse(srkPublic(), "srk").name();
         ByteBuffer id = ByteBuffer.wrap(body(parts.credentialBlob()));
@@ -72,8 +72,29 @@ final class SoftTpm {
         return body(plain);
     }
 
+    /** ActivateCredential then Import of a base64 blob ({@code authenticationKey}): the HMAC key bytes. */
+    public byte[] activate(String authenticationKey) throws Exception {
+        ActivationBlob.Parts parts = split(java.util.Base64.getDecoder().decode(authenticationKey));
+        return importKey(parts, activateCredential(parts));
+    }
+
+    /** Splits a blob into its six TPM2Bs, checking that nothing is left over. */
+    public static ActivationBlob.Parts split(byte[] blob) {
+        ByteBuffer in = ByteBuffer.wrap(blob);
+        byte[][] parts = new byte[6][];
+        for (int i = 0; i < 6; i++) {
+            int size = in.getShort(in.position()) & 0xffff;
+            parts[i] = new byte[2 + size];
+            in.get(parts[i]);
+        }
+        if (in.hasRemaining()) {
+            throw new IllegalStateException(in.remaining() + " bytes after the sixth part");
+        }
+        return new ActivationBlob.Parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
+    }
+
     /** {@code TPM2_Import} + reading the sensitive area: the HMAC key bytes. */
-    byte[] importKey(ActivationBlob.Parts parts, byte[] innerWrapKey) throws Exception {
+    public byte[] importKey(ActivationBlob.Parts parts, byte[] innerWrapKey) throws Exception {
         byte[] seed = oaepDecrypt((RSAPrivateCrtKey) srk.getPrivate(), "DUPLICATE", body(parts.encWrapKey()));
         byte[] idPublic = body(parts.idKeyPublic());
         byte[] name = TpmCrypto.name(idPublic);
@@ -119,7 +140,7 @@ final class SoftTpm {
     }
 
     /** The bytes of a TPM2B after checking its size prefix. */
-    static byte[] body(byte[] tpm2b) {
+    public static byte[] body(byte[] tpm2b) {
         int size = (tpm2b[0] & 0xff) << 8 | tpm2b[1] & 0xff;
         if (size != tpm2b.length - 2) {
             throw new IllegalStateException("TPM2B size " + size + " != " + (tpm2b.length - 2));
