@@ -46,6 +46,33 @@ public final class ActivationBlob {
             return out.toByteArray();
         }
 
+        /**
+         * Splits a blob into its six {@code TPM2B}s, as the device SDKs parse it (the device side: simulators and
+         * tests).
+         *
+         * @throws TpmFormatException when a part runs past the end or bytes are left over
+         */
+        public static Parts parse(byte[] blob) throws TpmFormatException {
+            ByteBuffer in = ByteBuffer.wrap(blob);
+            byte[][] parts = new byte[6][];
+            for (int i = 0; i < 6; i++) {
+                if (in.remaining() < 2) {
+                    throw new TpmFormatException("the activation blob ends before part " + (i + 1) + " of 6");
+                }
+                int size = in.getShort(in.position()) & 0xffff;
+                if (in.remaining() < 2 + size) {
+                    throw new TpmFormatException("part " + (i + 1) + " of the activation blob needs " + size
+                            + " bytes, " + (in.remaining() - 2) + " are left");
+                }
+                parts[i] = new byte[2 + size];
+                in.get(parts[i]);
+            }
+            if (in.hasRemaining()) {
+                throw new TpmFormatException("the activation blob has " + in.remaining() + " bytes after part 6");
+            }
+            return new Parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
+        }
+
         @Override
         public String toString() {
             return "ActivationBlob.Parts[" + bytes().length + " bytes]";

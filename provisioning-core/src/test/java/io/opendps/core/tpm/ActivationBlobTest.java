@@ -106,6 +106,20 @@ class ActivationBlobTest {
     }
 
     @Test
+    void parseSplitsWhatBuildJoinsAndRefusesBrokenBlobs() throws Exception {
+        ActivationBlob.Parts parts = ActivationBlob.build(resourceKey("ek.pub", "ek"), resourceKey("srk.pub", "srk"),
+                KEY, URI, new SecureRandom());
+        ActivationBlob.Parts parsed = ActivationBlob.Parts.parse(parts.bytes());
+        assertThat(parsed.bytes()).isEqualTo(parts.bytes());
+        assertThat(parsed.idKeyPublic()).isEqualTo(parts.idKeyPublic());
+        byte[] blob = parts.bytes();
+        assertThatThrownBy(() -> ActivationBlob.Parts.parse(java.util.Arrays.copyOf(blob, blob.length - 1)))
+                .hasMessageContaining("part 6");
+        assertThatThrownBy(() -> ActivationBlob.Parts.parse(java.util.Arrays.copyOf(blob, blob.length + 1)))
+                .hasMessageContaining("after part 6");
+    }
+
+    @Test
     void freshSeedsEveryTime() throws Exception {
         TpmPublic ek = resourceKey("ek.pub", "ek");
         TpmPublic srk = resourceKey("srk.pub", "srk");

@@ -74,23 +74,8 @@ public final class SoftTpm {
 
     /** ActivateCredential then Import of a base64 blob ({@code authenticationKey}): the HMAC key bytes. */
     public byte[] activate(String authenticationKey) throws Exception {
-        ActivationBlob.Parts parts = split(java.util.Base64.getDecoder().decode(authenticationKey));
+        ActivationBlob.Parts parts = ActivationBlob.Parts.parse(java.util.Base64.getDecoder().decode(authenticationKey));
         return importKey(parts, activateCredential(parts));
-    }
-
-    /** Splits a blob into its six TPM2Bs, checking that nothing is left over. */
-    public static ActivationBlob.Parts split(byte[] blob) {
-        ByteBuffer in = ByteBuffer.wrap(blob);
-        byte[][] parts = new byte[6][];
-        for (int i = 0; i < 6; i++) {
-            int size = in.getShort(in.position()) & 0xffff;
-            parts[i] = new byte[2 + size];
-            in.get(parts[i]);
-        }
-        if (in.hasRemaining()) {
-            throw new IllegalStateException(in.remaining() + " bytes after the sixth part");
-        }
-        return new ActivationBlob.Parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
     }
 
     /** {@code TPM2_Import} + reading the sensitive area: the HMAC key bytes. */
