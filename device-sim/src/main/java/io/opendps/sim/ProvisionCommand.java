@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.json.Json;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.sas.DerivedKeys;
+import io.opendps.core.sas.SasSigner;
 import io.opendps.core.tpm.TpmAttestor;
 import io.opendps.core.tpm.TpmCrypto;
 import java.io.IOException;
@@ -222,6 +223,12 @@ public final class ProvisionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (sendTelemetry != null && sendTelemetry < 1) {
+            throw usage("Invalid --send-telemetry: must be at least 1, was " + sendTelemetry);
+        }
+        if (sendTelemetry == null && (gatewayHost != null || hubPort != null)) {
+            throw usage("--gateway-host and --hub-port need --send-telemetry");
+        }
         if (tpm) {
             return callTpm();
         }
@@ -229,12 +236,6 @@ public final class ProvisionCommand implements Callable<Integer> {
             throw usage("--tcti needs --tpm");
         }
         Settings settings = resolve();
-        if (sendTelemetry != null && sendTelemetry < 1) {
-            throw usage("Invalid --send-telemetry: must be at least 1, was " + sendTelemetry);
-        }
-        if (sendTelemetry == null && (gatewayHost != null || hubPort != null)) {
-            throw usage("--gateway-host and --hub-port need --send-telemetry");
-        }
         TrustManagerFactory trust = loadTrust(settings.ca());
         SimulatedDeviceOptions options = settings.toOptions(trust);
         PrintWriter out = spec.commandLine().getOut();
@@ -279,12 +280,6 @@ public final class ProvisionCommand implements Callable<Integer> {
                         + "its TPM");
             }
         }
-        for (String name : new String[] {"--send-telemetry", "--gateway-host", "--hub-port"}) {
-            if (matched(name)) {
-                throw usage(name + " is not available with --tpm yet (the hub SAS would have to be signed in "
-                        + "the TPM too)");
-            }
-        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Tpm2Tools tools = new Tpm2Tools(tcti)) {
@@ -325,7 +320,33 @@ public final class ProvisionCommand implements Callable<Integer> {
                         : ""));
                 out.flush();
             }
-            return OutcomePrinter.print(result.outcome(), out, err, json);
+            int code = OutcomePrinter.print(result.outcome(), out, err, json);
+            DeviceRegistrationState state = result.outcome().registrationState();
+            if (code != 0 || sendTelemetry == null || state == null || state.assignedHub() == null
+                    || state.deviceId() == null) {
+                return code;
+            }
+            return sendTpmTelemetry(tools, sendTelemetry, state.assignedHub(), state.deviceId(), ek, srk, settings,
+                    options, out, err);
+        }
+    }
+
+    /** {@code --send-telemetry} for a TPM device: the hub SAS token is signed in the TPM with the issued key. */
+    private int sendTpmTelemetry(Tpm2Tools tools, int messages, String hub, String deviceId, byte[] ek, byte[] srk,
+            Settings settings, SimulatedDeviceOptions options, PrintWriter out, PrintWriter err) {
+        String resource = hub + "/devices/" + deviceId;
+        long expiry = Clock.systemUTC().instant().plus(Duration.ofHours(1)).getEpochSecond();
+        try {
+            String token = SasSigner.token(resource, expiry, tools.hmac(SasSigner.stringToSign(resource, expiry)),
+                    null);
+            new HubTelemetry(hub, deviceId, gatewayHost != null ? gatewayHost : hub,
+                    hubPort != null ? hubPort : settings.port(), new TpmCredential(ek, srk, token),
+                    options.trustManagerFactory(), settings.timeout()).run(messages, out, Clock.systemUTC());
+            return 0;
+        } catch (Tpm2Tools.TpmException | HubTelemetry.HubException e) {
+            err.println(e.getMessage());
+            err.flush();
+            return 1;
         }
     }
 

@@ -11,7 +11,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param endorsementKey the EK's TPM2B_PUBLIC
  * @param storageRootKey the SRK's TPM2B_PUBLIC
- * @param sasToken the TPM-signed SAS token, or null to ask for the challenge
+ * @param sasToken the TPM-signed SAS token for the endpoint this credential is used with (DPS: sr
+ *     {@code {idScope}/registrations/{id}}; the hub: sr {@code {hub}/devices/{deviceId}}), or null to ask DPS for
+ *     the challenge
  */
 public record TpmCredential(byte[] endorsementKey, byte[] storageRootKey, @Nullable String sasToken)
         implements DeviceCredential {

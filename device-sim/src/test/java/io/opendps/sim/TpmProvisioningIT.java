@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * TPM attestation end to end over MQTT: two software TPMs (swtpm, own state directories, ephemeral ports, killed at
+ * TPM attestation end to end over MQTT, then the hub with a SAS token signed in the TPM: two software TPMs (swtpm, own state directories, ephemeral ports, killed at
  * the end) driven by the real tpm2-tools, the real server (embedded broker, TLS, H2) and the simulated device.
  * Requires the Debian packages {@code swtpm} and {@code tpm2-tools} (CI installs them); never skipped.
  */
@@ -66,7 +66,7 @@ class TpmProvisioningIT {
     }
 
     @Test
-    void tpmInfoThenEnrollThenProvisionOverMqtt_assignedWithTheTpmKeyAtTheHub() throws Exception {
+    void tpmInfoThenEnrollThenProvisionOverMqtt_assignedWithTheTpmKeyAtTheHubAndTelemetrySigned() throws Exception {
         StringWriter infoOut = new StringWriter();
         StringWriter infoErr = new StringWriter();
         int infoCode = command(infoOut, infoErr).execute("tpm-info", "--tcti", deviceTpm.tcti(), "--json");
@@ -81,11 +81,17 @@ class TpmProvisioningIT {
 
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
+        String hub = info.hubs().get(0);
+        long before = server.hub().messagesAfter(hub, 0, 1000).size();
         int code = command(out, err).execute("provision", "--tpm", "--tcti", deviceTpm.tcti(), "--host",
-                info.mqttHost(), "--data-dir", dir.resolve("server").toString(), "--timeout", "30");
+                info.mqttHost(), "--data-dir", dir.resolve("server").toString(), "--timeout", "30",
+                "--send-telemetry", "2", "--gateway-host", info.mqttHost());
 
         assertThat(code).as(out + "\n" + err).isZero();
-        String hub = info.hubs().get(0);
+        assertThat(out.toString().lines()).contains("Connected to IoT hub " + hub + " as tpm-device-it",
+                "... done sending message #2");
+        assertThat(server.hub().messagesAfter(hub, 0, 1000)).hasSize((int) before + 2)
+                .filteredOn(m -> m.deviceId().equals("tpm-device-it")).hasSize(2);
         assertThat(out.toString().lines()).contains("IoT Hub: " + hub, "Device ID: tpm-device-it")
                 .anySatisfy(l -> assertThat(l).startsWith("TPM challenge answered")
                         .endsWith("final authenticationKey imported"));

@@ -482,11 +482,11 @@ public final class DeviceAuthenticator {
         AttestationMechanism attestation = individual == null ? null : individual.attestation();
         TpmAttestation enrolled = attestation != null && attestation.type() == AttestationType.TPM
                 ? attestation.tpm() : null;
-        Rejected refused = new Rejected(Reason.NO_MATCH, "Unauthorized: no enrollment for registration id '"
-                + registrationId + "' accepts this endorsement key", "");
+        String refused = "Unauthorized: no enrollment for registration id '" + registrationId
+                + "' accepts this endorsement key";
         if (tpm == null || individual == null || enrolled == null || enrolled.endorsementKey() == null
                 || presented == null) {
-            return new Rejected(refused.reason(), refused.deviceMessage(), tpm == null
+            return new Rejected(Reason.NO_MATCH, refused, tpm == null
                     ? "TPM attestation is not configured on this server"
                     : "no TPM individual enrollment for '" + registrationId + "'");
         }
@@ -494,8 +494,8 @@ public final class DeviceAuthenticator {
             TpmPublic ek = TpmPublic.parseBase64(presented, "tpm.endorsementKey");
             TpmPublic enrolledEk = TpmPublic.parseBase64(enrolled.endorsementKey(), "the enrolled endorsementKey");
             if (!ek.equals(enrolledEk)) {
-                return new Rejected(refused.reason(), refused.deviceMessage(), "endorsement key differs from the "
-                        + "enrollment's [presented sha256: " + TpmAttestor.ekSha256(ek.tpm2b()) + ", enrolled sha256: "
+                return new Rejected(Reason.NO_MATCH, refused, "endorsement key differs from the enrollment's "
+                        + "[presented sha256: " + TpmAttestor.ekSha256(ek.tpm2b()) + ", enrolled sha256: "
                         + TpmAttestor.ekSha256(enrolledEk.tpm2b()) + "]");
             }
             if (body.storageRootKey() == null || body.storageRootKey().isEmpty()) {
