@@ -32,6 +32,8 @@ import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.store.jdbc.JdbcSettingsStore;
+import io.opendps.core.store.jdbc.JdbcTpmKeyStore;
+import io.opendps.core.tpm.TpmAttestor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -134,7 +136,8 @@ public final class OpenDpsServer implements AutoCloseable {
                 BuiltInHub.DEFAULT_MESSAGE_CAP);
         Registrar registrar = new Registrar(identity.idScope(),
                 new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
-                        new X509ChainValidator(clock)), registrationStore, allocator, hub.connectors(), clock);
+                        new X509ChainValidator(clock), new TpmAttestor(new JdbcTpmKeyStore(db), clock,
+                                new SecureRandom())), registrationStore, allocator, hub.connectors(), clock);
         EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator,
                 caCertificates, clock);
 

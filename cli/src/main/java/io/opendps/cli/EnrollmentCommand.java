@@ -27,7 +27,8 @@ final class EnrollmentCommand {
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create an individual enrollment and print it (with its keys, for symmetric keys).",
                 "With --certificate the device authenticates with that X.509 certificate (its subject CN must be "
-                        + "the registration id); otherwise with a symmetric key."})
+                        + "the registration id); with --endorsement-key with its TPM; otherwise with a symmetric "
+                        + "key."})
     static final class Create implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ServiceOptions service;
@@ -52,6 +53,11 @@ final class EnrollmentCommand {
                 description = "A second accepted device certificate (e.g. during rollover).")
         @Nullable Path secondaryCertificate;
 
+        @Option(names = "--endorsement-key", paramLabel = "BASE64",
+                description = "TPM attestation: the TPM's endorsement key, base64 TPM2B_PUBLIC (as 'opendps device "
+                        + "tpm-info' prints it).")
+        @Nullable String endorsementKey;
+
         @Option(names = "--hub", description = "Assign devices of this enrollment to this linked hub.")
         @Nullable String hub;
 
@@ -61,6 +67,10 @@ final class EnrollmentCommand {
 
         @Override
         public Integer call() {
+            if (endorsementKey != null && (certificate != null || primaryKey != null || secondaryKey != null)) {
+                throw new IllegalArgumentException("--endorsement-key, --certificate and --symmetric-key are "
+                        + "mutually exclusive: an enrollment uses one attestation");
+            }
             if (certificate != null && (primaryKey != null || secondaryKey != null)) {
                 throw new IllegalArgumentException("--certificate and --symmetric-key/--secondary-key are mutually "
                         + "exclusive: an enrollment uses one attestation");
@@ -68,7 +78,9 @@ final class EnrollmentCommand {
             if (certificate == null && secondaryCertificate != null) {
                 throw new IllegalArgumentException("--secondary-certificate needs --certificate");
             }
-            AttestationMechanism attestation = certificate != null
+            AttestationMechanism attestation = endorsementKey != null
+                    ? AttestationMechanism.tpm(endorsementKey, null)
+                    : certificate != null
                     ? Attestations.clientCertificates(certificate, secondaryCertificate)
                     : AttestationMechanism.symmetricKey(primaryKey, secondaryKey);
             IndividualEnrollment body = new IndividualEnrollment(registrationId, deviceId, null,

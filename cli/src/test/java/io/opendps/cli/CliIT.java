@@ -122,6 +122,29 @@ class CliIT {
     }
 
     @Test
+    void enrollment_createWithEndorsementKey_isATpmEnrollment() {
+        // An RSA-2048 EK TPM2B_PUBLIC as swtpm made it with the SDK template (tpm2_readpublic -o ek.pub).
+        String ek = EK_HEADER + "A".repeat(340) + "AA==";
+        Run created = opendps(admin("enrollment", "create", "--registration-id", "cli-tpm-1", "--endorsement-key",
+                ek, "--json"));
+
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        assertThat(created.out()).contains("tpm").contains(ek);
+        Run both = opendps(admin("enrollment", "create", "--registration-id", "cli-tpm-2", "--endorsement-key",
+                ek, "--symmetric-key", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY="));
+        assertThat(both.exitCode()).isNotZero();
+        assertThat(both.err()).contains("mutually exclusive");
+        Run broken = opendps(admin("enrollment", "create", "--registration-id", "cli-tpm-3", "--endorsement-key",
+                "AAEC"));
+        assertThat(broken.exitCode()).isEqualTo(1);
+        assertThat(broken.err()).contains("endorsementKey");
+    }
+
+    /** The first 60 bytes (base64, 80 characters) of an RSA-2048 EK with the standard template; 256 modulus bytes follow. */
+    private static final String EK_HEADER =
+            "AToAAQALAAMAsgAgg3GXZ0SEs/gakMyNRqXXJP1S124GUgtk8qHaGzMUaaoABgCAAEMAEAgAAAAAAAEA";
+
+    @Test
     void group_createAndDeviceProvision_withDerivedKey() throws Exception {
         Run group = opendps(admin("group", "create", "--group-id", "cli-fleet", "--json"));
         assertThat(group.exitCode()).as(group.err()).isZero();
@@ -201,6 +224,7 @@ class CliIT {
         for (String[] cmd : List.of(new String[] {"--help"}, new String[] {"serve", "--help"},
                 new String[] {"enrollment", "create", "--help"}, new String[] {"group", "list", "--help"},
                 new String[] {"device", "provision", "--help"}, new String[] {"device", "load", "--help"},
+                new String[] {"device", "tpm-info", "--help"},
                 new String[] {"derive-key", "--help"},
                 new String[] {"info", "--help"}, new String[] {"demo", "--help"})) {
             Run run = opendps(cmd);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
                     + "that speaks the DPS device protocol to OpenDPS or to Azure DPS."
         },
         version = "opendps device-sim 0.1",
-        subcommands = {ProvisionCommand.class, LoadCommand.class},
+        subcommands = {ProvisionCommand.class, TpmInfoCommand.class, LoadCommand.class},
         mixinStandardHelpOptions = true,
         commandListHeading = "%nCommands:%n")
 public final class DeviceCommand implements Runnable {

@@ -39,7 +39,8 @@ import org.jspecify.annotations.Nullable;
  * @param deviceId the assigned device id
  * @param connectHost the host to open TLS to; the server certificate must name it
  * @param port the MQTT/TLS port
- * @param credential the device's DPS credential
+ * @param credential the device's DPS credential; for a TPM device, a {@link TpmCredential} whose token is the hub
+ *     SAS token signed in the TPM (sr {@code {hub}/devices/{deviceId}})
  * @param trust the trust for the server certificate, or {@code null} for the JVM default
  * @param timeout the limit for each blocking step
  */
@@ -174,6 +175,9 @@ public record HubTelemetry(String hub, String deviceId, String connectHost, int 
             auth = auth.password(SasSigner.sign(hub + "/devices/" + deviceId, expiry, key.deviceKey(), null)
                     .getBytes(StandardCharsets.UTF_8));
             what = "symmetric key (SAS token)";
+        } else if (credential instanceof TpmCredential tpm && tpm.sasToken() != null) {
+            auth = auth.password(tpm.sasToken().getBytes(StandardCharsets.UTF_8));
+            what = "TPM key (SAS token signed in the TPM)";
         }
         try {
             client.connectWith().cleanSession(true).keepAlive(DpsMqtt.KEEP_ALIVE_SECONDS)

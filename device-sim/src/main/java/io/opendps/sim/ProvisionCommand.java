@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.json.Json;
 import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.sas.DerivedKeys;
+import io.opendps.core.sas.SasSigner;
+import io.opendps.core.tpm.TpmAttestor;
+import io.opendps.core.tpm.TpmCrypto;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -66,7 +69,8 @@ import picocli.CommandLine.Spec;
             "    PROVISIONING_REGISTRATION_ID=my-device-01 \\",
             "    PROVISIONING_SYMMETRIC_KEY=KEY device provision",
             "  device provision --cert device-full-chain.pem --key device.key.pem",
-            "  X509_CERT_FILE=device.pem X509_KEY_FILE=device.key.pem PASS_PHRASE=secret device provision"
+            "  X509_CERT_FILE=device.pem X509_KEY_FILE=device.key.pem PASS_PHRASE=secret device provision",
+            "  device provision --tpm --tcti swtpm:host=127.0.0.1,port=2321"
         })
 public final class ProvisionCommand implements Callable<Integer> {
 
@@ -135,6 +139,18 @@ public final class ProvisionCommand implements Callable<Integer> {
                 + "is visible to other users.",
                 "Environment: PASS_PHRASE."})
     private @Nullable String passphrase;
+
+    @Option(names = "--tpm",
+            description = {"TPM attestation: drive a TPM 2.0 through tpm2-tools (EK at 0x81010001 and SRK at "
+                + "0x81000001, created with the Azure SDK templates when absent), ask for the challenge, answer it "
+                + "in the TPM and register with a TPM-signed SAS token. The registration id defaults to the one "
+                + "derived from the EK (see 'device tpm-info'). Replaces --symmetric-key, --group-key and --cert."})
+    private boolean tpm;
+
+    @Option(names = "--tcti", paramLabel = "TCTI", defaultValue = "${env:TPM2TOOLS_TCTI}",
+            description = {"With --tpm: the tpm2-tools TCTI, e.g. swtpm:host=127.0.0.1,port=2321 or "
+                + "device:/dev/tpmrm0. Environment: TPM2TOOLS_TCTI. Default: the tools' default."})
+    private @Nullable String tcti;
 
     @Option(names = "--ca", paramLabel = "PEM",
             description = {"PEM file with the CA certificate(s) to trust for the server certificate.",
@@ -207,13 +223,19 @@ public final class ProvisionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Settings settings = resolve();
         if (sendTelemetry != null && sendTelemetry < 1) {
             throw usage("Invalid --send-telemetry: must be at least 1, was " + sendTelemetry);
         }
         if (sendTelemetry == null && (gatewayHost != null || hubPort != null)) {
             throw usage("--gateway-host and --hub-port need --send-telemetry");
         }
+        if (tpm) {
+            return callTpm();
+        }
+        if (matched("--tcti")) {
+            throw usage("--tcti needs --tpm");
+        }
+        Settings settings = resolve();
         TrustManagerFactory trust = loadTrust(settings.ca());
         SimulatedDeviceOptions options = settings.toOptions(trust);
         PrintWriter out = spec.commandLine().getOut();
@@ -249,6 +271,85 @@ public final class ProvisionCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code --tpm}: the TPM flow of {@link TpmProvisioning} with the EK and SRK read from (or created in) the TPM. */
+    private Integer callTpm() {
+        for (String name : new String[] {"--symmetric-key", "--group-key", "--cert", "--key", "--chain",
+            "--passphrase"}) {
+            if (matched(name)) {
+                throw usage("--tpm and " + name + " are mutually exclusive: a TPM device proves its identity with "
+                        + "its TPM");
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (Tpm2Tools tools = new Tpm2Tools(tcti)) {
+            byte[] ek;
+            byte[] srk;
+            try {
+                ek = tools.endorsementKey();
+                srk = tools.storageRootKey();
+            } catch (Tpm2Tools.TpmException e) {
+                err.println("Cannot use the TPM (" + tools + "): " + e.getMessage());
+                err.flush();
+                return 1;
+            }
+            String id = blank(registrationId) ? TpmCrypto.registrationId(ek) : registrationId;
+            Settings settings = resolve(id, new TpmCredential(ek, srk, null));
+            SimulatedDeviceOptions options = settings.toOptions(loadTrust(settings.ca()));
+            if (!json) {
+                out.printf("Provisioning device %s with TPM (EK sha256 %s) at %s (ID scope %s)%n", id,
+                        TpmAttestor.ekSha256(ek), options.endpoint(), settings.idScope());
+                out.println("Asking for the TPM challenge, answering it in the TPM, then registering...");
+                out.flush();
+            }
+            TpmProvisioning.Result result;
+            try (SimulatorRuntime runtime = SimulatorRuntime.create(1, 1)) {
+                result = TpmProvisioning.provision(options, tools, runtime, Clock.systemUTC());
+            } catch (Tpm2Tools.TpmException e) {
+                err.println("The TPM could not answer the challenge (is the enrollment's endorsement key this "
+                        + "TPM's?): " + e.getMessage());
+                err.flush();
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+            if (!json && result.challenged()) {
+                out.println("TPM challenge answered: the issued key was imported and persisted at "
+                        + Tpm2Tools.ID_KEY_HANDLE + (result.finalKeyImported() ? "; final authenticationKey imported"
+                        : ""));
+                out.flush();
+            }
+            int code = OutcomePrinter.print(result.outcome(), out, err, json);
+            DeviceRegistrationState state = result.outcome().registrationState();
+            if (code != 0 || sendTelemetry == null || state == null || state.assignedHub() == null
+                    || state.deviceId() == null) {
+                return code;
+            }
+            return sendTpmTelemetry(tools, sendTelemetry, state.assignedHub(), state.deviceId(), ek, srk, settings,
+                    options, out, err);
+        }
+    }
+
+    /** {@code --send-telemetry} for a TPM device: the hub SAS token is signed in the TPM with the issued key. */
+    private int sendTpmTelemetry(Tpm2Tools tools, int messages, String hub, String deviceId, byte[] ek, byte[] srk,
+            Settings settings, SimulatedDeviceOptions options, PrintWriter out, PrintWriter err) {
+        String resource = hub + "/devices/" + deviceId;
+        long expiry = Clock.systemUTC().instant().plus(Duration.ofHours(1)).getEpochSecond();
+        try {
+            String token = SasSigner.token(resource, expiry, tools.hmac(SasSigner.stringToSign(resource, expiry)),
+                    null);
+            new HubTelemetry(hub, deviceId, gatewayHost != null ? gatewayHost : hub,
+                    hubPort != null ? hubPort : settings.port(), new TpmCredential(ek, srk, token),
+                    options.trustManagerFactory(), settings.timeout()).run(messages, out, Clock.systemUTC());
+            return 0;
+        } catch (Tpm2Tools.TpmException | HubTelemetry.HubException e) {
+            err.println(e.getMessage());
+            err.flush();
+            return 1;
+        }
+    }
+
     private void warnIfNotTheCommonName(String id, X509Credential x509) {
         String commonName = x509.commonName().orElse(null);
         if (!id.equals(commonName)) {
@@ -278,6 +379,11 @@ public final class ProvisionCommand implements Callable<Integer> {
                     + "PROVISIONING_REGISTRATION_ID");
             credential = new SymmetricKeyCredential(deviceKey(id));
         }
+        return resolve(id, credential);
+    }
+
+    /** The settings for a device whose id and credential are known. */
+    private Settings resolve(String id, DeviceCredential credential) {
         JsonNode body = parsePayload();
         Duration timeout = timeout();
         Optional<ServiceFile> service = blank(idScope) || ca == null || !portGiven()

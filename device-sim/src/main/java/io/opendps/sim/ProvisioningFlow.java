@@ -156,7 +156,8 @@ final class ProvisioningFlow {
 
     /**
      * CONNECT with the DPS username; the password is a SAS token for a symmetric key and absent (no password flag)
-     * for X.509, whose identity is the certificate from the TLS handshake ({@code dps-device-protocol.md} §2.1).
+     * for X.509, whose identity is the certificate from the TLS handshake ({@code dps-device-protocol.md} §2.1). A
+     * TPM device sends no password when it asks for its challenge and the TPM-signed token when it answers it.
      */
     private void connect() {
         Mqtt3SimpleAuthBuilder.Complete auth = Mqtt3SimpleAuth.builder()
@@ -165,6 +166,8 @@ final class ProvisioningFlow {
             String password = SasSigner.deviceToken(options.idScope(), options.registrationId(), key.deviceKey(),
                     clock.instant().plus(SAS_LIFETIME));
             auth = auth.password(password.getBytes(StandardCharsets.UTF_8));
+        } else if (options.credential() instanceof TpmCredential tpm && tpm.sasToken() != null) {
+            auth = auth.password(tpm.sasToken().getBytes(StandardCharsets.UTF_8));
         }
         client.connectWith()
                 .cleanSession(true)
@@ -210,7 +213,8 @@ final class ProvisioningFlow {
 
     private void register() {
         phase = Phase.REGISTERING;
-        byte[] body = Json.toBytes(new DeviceRegistration(options.registrationId(), options.payload()));
+        byte[] body = Json.toBytes(new DeviceRegistration(options.registrationId(),
+                options.credential() instanceof TpmCredential tpm ? tpm.body() : null, options.payload()));
         publish(DpsMqtt::registerTopic, body);
     }
 

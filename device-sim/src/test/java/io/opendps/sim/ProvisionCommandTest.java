@@ -137,6 +137,35 @@ class ProvisionCommandTest {
     }
 
     @Test
+    void execute_tpmWithAKeyOrCertificate_isAUsageError() {
+        for (String[] other : new String[][] {{"--symmetric-key", KEY}, {"--group-key", GROUP_KEY},
+            {"--cert", "device.pem"}}) {
+            int code = execute("--id-scope", "0ne1", "--tpm", other[0], other[1], "--data-dir", dataDir.toString());
+
+            assertThat(code).as(other[0]).isEqualTo(2);
+            assertThat(err.toString()).contains("--tpm and " + other[0] + " are mutually exclusive");
+        }
+    }
+
+    @Test
+    void execute_tctiWithoutTpm_isAUsageError() {
+        int code = execute("--id-scope", "0ne1", "--registration-id", "dev-1", "--symmetric-key", KEY,
+                "--tcti", "swtpm:port=2321", "--data-dir", dataDir.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--tcti needs --tpm");
+    }
+
+    @Test
+    void execute_tpmUnreachable_exitsOneNamingTheTpm() {
+        int code = execute("--id-scope", "0ne1", "--tpm", "--tcti", "swtpm:host=127.0.0.1,port=1",
+                "--data-dir", dataDir.toString(), "--timeout", "5");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("Cannot use the TPM (Tpm2Tools[tcti=swtpm:host=127.0.0.1,port=1])");
+    }
+
+    @Test
     void execute_sendTelemetryZero_isAUsageError() {
         int code = execute("--id-scope", "0ne1", "--registration-id", "dev-1", "--symmetric-key", KEY,
                 "--send-telemetry", "0", "--data-dir", dataDir.toString());

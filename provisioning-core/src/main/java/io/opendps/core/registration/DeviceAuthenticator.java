@@ -5,12 +5,19 @@ import io.opendps.core.enrollment.AttestationMechanism;
 import io.opendps.core.enrollment.AttestationType;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.enrollment.TpmAttestation;
 import io.opendps.core.sas.DerivedKeys;
 import io.opendps.core.sas.SasFormatException;
 import io.opendps.core.sas.SasOutcome;
 import io.opendps.core.sas.SasToken;
 import io.opendps.core.sas.SasVerifier;
 import io.opendps.core.store.EnrollmentStore;
+import io.opendps.core.tpm.IssuedTpmKey;
+import io.opendps.core.tpm.TpmAttestor;
+import io.opendps.core.tpm.TpmChallenge;
+import io.opendps.core.tpm.TpmFormatException;
+import io.opendps.core.tpm.TpmPublic;
+import io.opendps.core.tpm.TpmRegistrationResult;
 import io.opendps.core.x509.CertificateCache;
 import io.opendps.core.x509.CertificateCodec;
 import io.opendps.core.x509.X509Attestation;
@@ -47,9 +54,15 @@ import org.jspecify.annotations.Nullable;
  * candidate ({@link X509ChainValidator}) and the most specific wins: the anchor closest to the leaf, then group
  * id order. The winner decides, disabled included.
  *
- * <p>TPM: an individual enrollment with TPM attestation decides alone like any other, and refuses both SAS tokens
- * and certificates ({@link Reason#TPM_NOT_SUPPORTED}, with the generic wrong-credential message), since TPM device
- * attestation is a later issue (#8). Groups cannot use TPM.
+ * <p>TPM ({@code dps-device-protocol.md} §7): an individual enrollment with TPM attestation decides alone like any
+ * other; groups cannot use TPM. A register without SAS token and certificate whose body carries {@code tpm} with the
+ * enrollment's endorsement key (same bytes) and a storage root key is answered with a challenge ({@link Challenged}:
+ * a fresh HMAC key issued by the {@link TpmAttestor} in an activation blob for that EK and SRK). A SAS token then
+ * authenticates the device only if it was signed with the key last issued to this registration id for the
+ * enrollment's current EK ({@link Reason#TPM_NOT_PROVEN} otherwise, with the generic wrong-key message); the match
+ * carries the final {@code authenticationKey} (the same key wrapped again) and the key as the device's hub key.
+ * Another TPM's EK gets the generic refusal (it cannot learn whether the enrollment exists); certificates are
+ * refused.
  *
  * <p>Refusals for a wrong key, an unknown registration id or a chain no group accepts carry generic device
  * messages, so a device cannot probe which enrollments exist; {@link Rejected#detail()} has the precise reason
@@ -63,10 +76,14 @@ public final class DeviceAuthenticator {
     /** Why a device was refused. */
     public enum Reason { UNKNOWN_ID_SCOPE, NO_CREDENTIAL, BOTH_CREDENTIALS, MALFORMED_TOKEN, EXPIRED,
         WRONG_AUDIENCE, WRONG_ATTESTATION, CERTIFICATE_CN_MISMATCH, CERTIFICATE_NOT_VALID, CERTIFICATE_CHANGED,
-        NO_MATCH, TPM_NOT_SUPPORTED }
+        NO_MATCH, TPM_NOT_PROVEN }
 
     /** The outcome of authentication. */
-    public sealed interface Result permits Matched, Rejected {
+    public sealed interface Result permits Matched, Rejected, Challenged {
+    }
+
+    /** A TPM device asked for a challenge and gets one (a 401 with this body): only its TPM can answer it. */
+    public record Challenged(EnrollmentRef enrollment, TpmChallenge challenge) implements Result {
     }
 
     /**
@@ -76,11 +93,20 @@ public final class DeviceAuthenticator {
      * @param signingCertificate the group anchor that accepted an X.509 device's chain, null otherwise (also on
      *     polls, which do not validate the chain again)
      * @param deviceKey for SAS, the key (base64) that verified the token: the individual enrollment's primary or
-     *     secondary key, or the group-derived key; the device's hub key. Null for X.509
+     *     secondary key, or the group-derived key, or the key issued to a TPM; the device's hub key. Null for X.509
+     * @param tpm for a TPM device, its {@code registrationState.tpm} (the final authenticationKey); null otherwise
      */
     public record Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
             @Nullable EnrollmentGroup group, @Nullable X509Certificate clientCertificate,
-            @Nullable X509Certificate signingCertificate, @Nullable String deviceKey) implements Result {
+            @Nullable X509Certificate signingCertificate, @Nullable String deviceKey,
+            @Nullable TpmRegistrationResult tpm) implements Result {
+
+        /** A match without TPM result. */
+        public Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
+                @Nullable EnrollmentGroup group, @Nullable X509Certificate clientCertificate,
+                @Nullable X509Certificate signingCertificate, @Nullable String deviceKey) {
+            this(enrollment, enabled, individual, group, clientCertificate, signingCertificate, deviceKey, null);
+        }
 
         /** An X.509 match. */
         public Matched(EnrollmentRef enrollment, boolean enabled, @Nullable IndividualEnrollment individual,
@@ -113,10 +139,19 @@ public final class DeviceAuthenticator {
     private final SasVerifier verifier;
     private final CaCertificateService cas;
     private final X509ChainValidator validator;
+    private final @Nullable TpmAttestor tpm;
     private final CertificateCache certificates = new CertificateCache();
 
+    /** An authenticator that refuses TPM devices (no key store to issue challenges from). */
     public DeviceAuthenticator(String idScope, EnrollmentStore enrollments, SasVerifier verifier,
             CaCertificateService cas, X509ChainValidator validator) {
+        this(idScope, enrollments, verifier, cas, validator, null);
+    }
+
+    /** @param tpm issues and finds TPM keys; null refuses TPM devices */
+    public DeviceAuthenticator(String idScope, EnrollmentStore enrollments, SasVerifier verifier,
+            CaCertificateService cas, X509ChainValidator validator, @Nullable TpmAttestor tpm) {
+        this.tpm = tpm;
         this.idScope = Objects.requireNonNull(idScope, "idScope");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
         this.verifier = Objects.requireNonNull(verifier, "verifier");
@@ -130,6 +165,18 @@ public final class DeviceAuthenticator {
      */
     public Result authenticate(String registrationId, @Nullable String sas, List<X509Certificate> chain,
             Instant now) {
+        return authenticate(registrationId, sas, chain, null, now);
+    }
+
+    /**
+     * As {@link #authenticate(String, String, List, Instant)}; a request with neither SAS token nor certificate
+     * but with {@code tpmBody} (the register body's {@code tpm}) asks for a TPM challenge.
+     */
+    public Result authenticate(String registrationId, @Nullable String sas, List<X509Certificate> chain,
+            @Nullable TpmAttestation tpmBody, Instant now) {
+        if (chain.isEmpty() && (sas == null || sas.isEmpty()) && tpmBody != null) {
+            return challenge(registrationId, tpmBody);
+        }
         if (!chain.isEmpty()) {
             if (sas != null && !sas.isEmpty()) {
                 return bothCredentials();
@@ -239,8 +286,10 @@ public final class DeviceAuthenticator {
         if (individual != null) {
             AttestationMechanism attestation = individual.attestation();
             if (attestation != null && attestation.type() == AttestationType.TPM) {
-                return tpmEnrollment(registrationId, "certificate chain", "a client certificate [sha256: "
-                        + thumbprint + "]");
+                return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: no enrollment for registration id '"
+                        + registrationId + "' accepts this certificate chain", "individual enrollment '"
+                        + registrationId + "' uses TPM attestation, which a client certificate [sha256: " + thumbprint
+                        + "] cannot satisfy");
             }
             if (attestation == null || attestation.type() != AttestationType.X509 || attestation.x509() == null) {
                 return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
@@ -338,7 +387,8 @@ public final class DeviceAuthenticator {
             return new Rejected(Reason.NO_CREDENTIAL, "Unauthorized: no SAS token and no client certificate was "
                     + "sent; a symmetric-key device sends 'SharedAccessSignature sr=...&sig=...&se=...' as its MQTT "
                     + "password or Authorization header, an X.509 device presents its client certificate in the TLS "
-                    + "handshake (TPM attestation is not supported by this server yet)");
+                    + "handshake, a TPM device sends \"tpm\":{\"endorsementKey\":...,\"storageRootKey\":...} in its register "
+                    + "body to receive its challenge");
         }
         SasToken token;
         try {
@@ -361,7 +411,7 @@ public final class DeviceAuthenticator {
     private Result matchIndividual(IndividualEnrollment e, SasToken token, String audience, String registrationId) {
         AttestationMechanism attestation = e.attestation();
         if (attestation != null && attestation.type() == AttestationType.TPM) {
-            return tpmEnrollment(registrationId, "SAS token", "a SAS token");
+            return matchTpm(e, token, audience, registrationId);
         }
         if (attestation != null && attestation.type() == AttestationType.X509) {
             return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: the enrollment of '" + registrationId
@@ -425,17 +475,73 @@ public final class DeviceAuthenticator {
         return idScope + "/registrations/" + registrationId;
     }
 
-    /**
-     * A device presented a SAS token or a certificate for a TPM individual enrollment. Neither can prove a TPM, and
-     * TPM device attestation itself (the nonce challenge of {@code dps-device-protocol.md}) is a later issue (#8),
-     * so the device is refused like a wrong credential, without learning that the enrollment exists; the audit
-     * detail says why.
-     */
-    private static Rejected tpmEnrollment(String registrationId, String credentialNoun, String credential) {
-        return new Rejected(Reason.TPM_NOT_SUPPORTED, "Unauthorized: no enrollment for registration id '"
-                + registrationId + "' accepts this " + credentialNoun, "individual enrollment '" + registrationId
-                + "' uses TPM attestation, which " + credential + " cannot satisfy; TPM device attestation is not "
-                + "supported by this server yet");
+    /** A TPM device without SAS token asks for a challenge (§7.3 step 1). */
+    private Result challenge(String registrationId, TpmAttestation body) {
+        String presented = body.endorsementKey();
+        IndividualEnrollment individual = enrollments.findEnrollment(registrationId).orElse(null);
+        AttestationMechanism attestation = individual == null ? null : individual.attestation();
+        TpmAttestation enrolled = attestation != null && attestation.type() == AttestationType.TPM
+                ? attestation.tpm() : null;
+        String refused = "Unauthorized: no enrollment for registration id '" + registrationId
+                + "' accepts this endorsement key";
+        if (tpm == null || individual == null || enrolled == null || enrolled.endorsementKey() == null
+                || presented == null) {
+            return new Rejected(Reason.NO_MATCH, refused, tpm == null
+                    ? "TPM attestation is not configured on this server"
+                    : "no TPM individual enrollment for '" + registrationId + "'");
+        }
+        try {
+            TpmPublic ek = TpmPublic.parseBase64(presented, "tpm.endorsementKey");
+            TpmPublic enrolledEk = TpmPublic.parseBase64(enrolled.endorsementKey(), "the enrolled endorsementKey");
+            if (!ek.equals(enrolledEk)) {
+                return new Rejected(Reason.NO_MATCH, refused, "endorsement key differs from the enrollment's "
+                        + "[presented sha256: " + TpmAttestor.ekSha256(ek.tpm2b()) + ", enrolled sha256: "
+                        + TpmAttestor.ekSha256(enrolledEk.tpm2b()) + "]");
+            }
+            if (body.storageRootKey() == null || body.storageRootKey().isEmpty()) {
+                return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: a TPM device without SAS token must send "
+                        + "tpm.storageRootKey (its SRK's TPM2B_PUBLIC, base64) with its endorsementKey to receive a "
+                        + "challenge");
+            }
+            TpmPublic srk = TpmPublic.parseBase64(body.storageRootKey(), "tpm.storageRootKey");
+            TpmChallenge challenge = tpm.challenge(registrationId, ek, srk, idScope + "/registrations/"
+                    + registrationId);
+            return new Challenged(EnrollmentRef.individual(Objects.requireNonNull(individual.registrationId())),
+                    challenge);
+        } catch (TpmFormatException e) {
+            return new Rejected(Reason.WRONG_ATTESTATION, "Unauthorized: " + e.getMessage());
+        }
+    }
+
+    /** A SAS token for a TPM enrollment: it must be signed with the key issued for the enrollment's EK. */
+    private Result matchTpm(IndividualEnrollment e, SasToken token, String audience, String registrationId) {
+        Rejected refused = noMatch(registrationId);
+        TpmAttestation enrolled = Objects.requireNonNull(e.attestation()).tpm();
+        if (tpm == null || enrolled == null || enrolled.endorsementKey() == null) {
+            return new Rejected(Reason.TPM_NOT_PROVEN, refused.deviceMessage(), "individual enrollment '"
+                    + registrationId + "' uses TPM attestation, which is not configured on this server");
+        }
+        try {
+            TpmPublic ek = TpmPublic.parseBase64(enrolled.endorsementKey(), "the enrolled endorsementKey");
+            IssuedTpmKey issued = tpm.issuedFor(registrationId, ek.tpm2b()).orElse(null);
+            if (issued == null) {
+                return new Rejected(Reason.TPM_NOT_PROVEN, refused.deviceMessage(), "individual enrollment '"
+                        + registrationId + "' uses TPM attestation and no key was issued for its endorsement key "
+                        + "[sha256: " + TpmAttestor.ekSha256(ek.tpm2b()) + "]; the device must first register "
+                        + "without a SAS token to get its challenge");
+            }
+            if (verifier.verifyDevice(token, audience, List.of(issued.key())) != SasOutcome.VALID) {
+                return new Rejected(Reason.TPM_NOT_PROVEN, refused.deviceMessage(), "the SAS token of TPM "
+                        + "registration '" + registrationId + "' is not signed with the key issued at "
+                        + issued.issuedAt());
+            }
+            return new Matched(EnrollmentRef.individual(Objects.requireNonNull(e.registrationId())), e.enabled(), e,
+                    null, null, null, BASE64.encodeToString(issued.key()),
+                    tpm.finalAuthenticationKey(issued, ek, audience));
+        } catch (TpmFormatException ex) {
+            return new Rejected(Reason.TPM_NOT_PROVEN, refused.deviceMessage(), "TPM registration '" + registrationId
+                    + "': " + ex.getMessage());
+        }
     }
 
     private static Rejected noMatch(String registrationId) {

@@ -6,6 +6,7 @@ import io.opendps.core.enrollment.DeviceCapabilities;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.Etags;
 import io.opendps.core.enrollment.IndividualEnrollment;
+import io.opendps.core.enrollment.TpmAttestation;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.hub.DeviceAuthentication;
@@ -17,6 +18,8 @@ import io.opendps.core.hub.HubConnectors;
 import io.opendps.core.hub.InitialTwin;
 import io.opendps.core.json.Json;
 import io.opendps.core.store.RegistrationStore;
+import io.opendps.core.tpm.TpmFormatException;
+import io.opendps.core.tpm.TpmPublic;
 import io.opendps.core.x509.CertificateCodec;
 import io.opendps.core.x509.X509RegistrationResult;
 import java.io.IOException;
@@ -54,6 +57,12 @@ import org.slf4j.LoggerFactory;
  * assignment. Re-registration of an assigned device redoes the write too (same hub and device id, the twin is
  * kept), which also repairs a hub that lost the device and hands over a key the device switched to (primary or
  * secondary).
+ *
+ * <p>TPM devices ({@code dps-device-protocol.md} §7): a register without credential whose body carries {@code tpm}
+ * is answered 401 with a challenge body (issued by the {@link DeviceAuthenticator}); a malformed {@code tpm} object
+ * is a 400. Once the device signs with the issued key, it registers like a symmetric-key device whose hub key is the
+ * issued key, and its assigned record carries {@code tpm.authenticationKey} (the key wrapped again) instead of
+ * {@code symmetricKey}.
  *
  * <p>Thread-safe. Synchronous (store and crypto work): call it from a bounded worker pool, never from an
  * event loop. Expected outcomes, including every refusal, are {@link RegistrationReply} values.
@@ -109,14 +118,24 @@ public final class Registrar {
                     + bodyId + "') differs from the one the device connected with ('" + request.registrationId()
                     + "')", trackingId, now);
         }
+        String tpmProblem = tpmProblem(body.tpm());
+        if (tpmProblem != null) {
+            return RegistrationReply.error(ErrorCode.INVALID_REQUEST_BODY, tpmProblem, trackingId, now);
+        }
         DeviceAuthenticator.Result auth = authenticate(request.idScope(), request.registrationId(),
-                request.sasToken(), request.clientCertificates(), now);
+                request.sasToken(), request.clientCertificates(), body.tpm(), now);
         if (auth instanceof DeviceAuthenticator.Rejected rejected) {
             return unauthorized(request.registrationId(), rejected, trackingId, now);
         }
+        if (auth instanceof DeviceAuthenticator.Challenged challenged) {
+            AUDIT.info("tpm challenge issued [registration-id: {}, enrollment: {} {}, tracking-id: {}]",
+                    request.registrationId(), challenged.enrollment().kind(), challenged.enrollment().id(),
+                    trackingId);
+            return RegistrationReply.challenge(challenged.challenge());
+        }
         DeviceAuthenticator.Matched match = (DeviceAuthenticator.Matched) auth;
         String operationId = operationPrefix + UUID.randomUUID();
-        DeviceRegistrationState state = decide(request.registrationId(), match, now);
+        DeviceRegistrationState state = tpmView(decide(request.registrationId(), match, now), match);
         String thumbprint = match.clientCertificate() == null ? null
                 : CertificateCodec.sha256Thumbprint(match.clientCertificate());
         RegistrationOperation operation = new RegistrationOperation(operationId, request.registrationId(),
@@ -128,7 +147,7 @@ public final class Registrar {
                     null, null, null, now, state.etag(), state.symmetricKey(), state.x509(), state.payload());
             registrations.saveAttempt(intended, withResult(operation, new RegistrationOperationStatus(operationId,
                     RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId()))));
-            state = completeAssignment(intended, match, now);
+            state = tpmView(completeAssignment(intended, match, now), match);
             registrations.saveOutcome(state, withResult(operation, new RegistrationOperationStatus(operationId,
                     state.status(), state)));
         } else {
@@ -161,8 +180,11 @@ public final class Registrar {
         DeviceAuthenticator.Result auth = authenticator.authenticatePoll(op.enrollment(),
                 op.clientCertificateThumbprint(), request.registrationId(), request.sasToken(),
                 request.clientCertificates(), now);
-        if (auth instanceof DeviceAuthenticator.Rejected rejected) {
-            return unauthorized(request.registrationId(), rejected, trackingId, now);
+        if (!(auth instanceof DeviceAuthenticator.Matched match)) {
+            return unauthorized(request.registrationId(), auth instanceof DeviceAuthenticator.Rejected rejected
+                    ? rejected : new DeviceAuthenticator.Rejected(DeviceAuthenticator.Reason.NO_CREDENTIAL,
+                            "Unauthorized: poll with the SAS token or certificate of the registration"), trackingId,
+                    now);
         }
         RegistrationOperationStatus result = op.result();
         if (result.status().terminal()) {
@@ -171,7 +193,7 @@ public final class Registrar {
         DeviceRegistrationState record = registrations.find(request.registrationId()).orElse(null);
         if (record != null && record.status() == RegistrationStatus.ASSIGNING && record.assignedHub() != null
                 && record.deviceId() != null) {
-            DeviceRegistrationState outcome = completeAssignment(record, (DeviceAuthenticator.Matched) auth, now);
+            DeviceRegistrationState outcome = tpmView(completeAssignment(record, match, now), match);
             RegistrationOperationStatus done = new RegistrationOperationStatus(op.operationId(), outcome.status(),
                     outcome);
             registrations.saveOutcome(outcome, withResult(op, done));
@@ -185,11 +207,41 @@ public final class Registrar {
     }
 
     private DeviceAuthenticator.Result authenticate(String scope, String registrationId, @Nullable String sas,
-            List<X509Certificate> chain, Instant now) {
+            List<X509Certificate> chain, @Nullable TpmAttestation tpm, Instant now) {
         if (!servesScope(scope)) {
             return unknownScope(scope);
         }
-        return authenticator.authenticate(registrationId, sas, chain, now);
+        return authenticator.authenticate(registrationId, sas, chain, tpm, now);
+    }
+
+    /** What is wrong with the body's {@code tpm} object (RSA EK and SRK as TPM2B_PUBLIC), or null. */
+    private static @Nullable String tpmProblem(@Nullable TpmAttestation tpm) {
+        if (tpm == null) {
+            return null;
+        }
+        if (tpm.endorsementKey() == null || tpm.endorsementKey().isEmpty()) {
+            return "the request body's tpm object has no endorsementKey (the EK's TPM2B_PUBLIC, base64)";
+        }
+        try {
+            TpmPublic.parseBase64(tpm.endorsementKey(), "tpm.endorsementKey");
+            if (tpm.storageRootKey() != null && !tpm.storageRootKey().isEmpty()) {
+                TpmPublic.parseBase64(tpm.storageRootKey(), "tpm.storageRootKey");
+            }
+            return null;
+        } catch (TpmFormatException e) {
+            return "the request body's " + e.getMessage();
+        }
+    }
+
+    /**
+     * A TPM device's record carries {@code tpm} (the final authenticationKey, only when assigned) instead of
+     * {@code symmetricKey}; other records are returned unchanged.
+     */
+    private static DeviceRegistrationState tpmView(DeviceRegistrationState state, DeviceAuthenticator.Matched match) {
+        if (match.tpm() == null) {
+            return state;
+        }
+        return state.withTpm(state.status() == RegistrationStatus.ASSIGNED ? match.tpm() : null);
     }
 
     private boolean servesScope(String scope) {

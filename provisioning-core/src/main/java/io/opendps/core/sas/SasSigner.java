@@ -37,10 +37,24 @@ public final class SasSigner {
     Objects.requireNonNull(resourceAsWritten, "resourceAsWritten");
     Objects.requireNonNull(key, "key");
     checkArguments(resourceAsWritten, expiryEpochSeconds, keyName);
-    String expiry = Long.toString(expiryEpochSeconds);
-    byte[] mac = Hmac.sha256(key, (resourceAsWritten + "\n" + expiry).getBytes(StandardCharsets.UTF_8));
-    String signature = URLEncoder.encode(Base64.getEncoder().encodeToString(mac), StandardCharsets.UTF_8);
-    String token = SasToken.PREFIX + "sr=" + resourceAsWritten + "&sig=" + signature + "&se=" + expiry;
+    byte[] mac = Hmac.sha256(key, stringToSign(resourceAsWritten, expiryEpochSeconds));
+    return token(resourceAsWritten, expiryEpochSeconds, mac, keyName);
+  }
+
+  /** The bytes a SAS signature covers: UTF-8 of {@code resourceAsWritten + "\n" + expiry}. */
+  public static byte[] stringToSign(String resourceAsWritten, long expiryEpochSeconds) {
+    return (resourceAsWritten + "\n" + expiryEpochSeconds).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Writes a token around a signature computed elsewhere (a TPM's {@code TPM2_HMAC} over {@link #stringToSign}),
+   * in the same form as {@link #sign}.
+   */
+  public static String token(String resourceAsWritten, long expiryEpochSeconds, byte[] signature,
+      @Nullable String keyName) {
+    checkArguments(resourceAsWritten, expiryEpochSeconds, keyName);
+    String sig = URLEncoder.encode(Base64.getEncoder().encodeToString(signature), StandardCharsets.UTF_8);
+    String token = SasToken.PREFIX + "sr=" + resourceAsWritten + "&sig=" + sig + "&se=" + expiryEpochSeconds;
     return keyName == null ? token : token + "&skn=" + keyName;
   }
 

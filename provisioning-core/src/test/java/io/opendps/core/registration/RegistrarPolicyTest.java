@@ -47,8 +47,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registrar with the enrollment kinds whose device side comes later: TPM enrollments (refused like a wrong
- * credential, audited), {@code custom} allocation (fails without calling the webhook, audited) and
+ * The registrar with enrollment kinds whose device side is special: TPM enrollments given a SAS token or a
+ * certificate, without an issued key (refused like a wrong credential, audited; the TPM flow is RegistrarTpmTest), {@code custom} allocation (fails without calling the webhook, audited) and
  * {@code geoLatency} (allocates like {@code hashed}). Real stores on H2.
  */
 class RegistrarPolicyTest {
@@ -174,8 +174,7 @@ class RegistrarPolicyTest {
                 .as("same text as for an unknown registration id").isEqualTo(error.message()
                         .replace(DEVICE, "nobody-01"));
         assertThat(auditLines()).anySatisfy(line -> assertThat(line).contains("registration refused",
-                "registration-id: " + DEVICE, "reason: TPM_NOT_SUPPORTED", "uses TPM attestation",
-                "TPM device attestation is not supported by this server yet"));
+                "registration-id: " + DEVICE, "reason: TPM_NOT_PROVEN", "uses TPM attestation"));
     }
 
     @Test
@@ -188,8 +187,8 @@ class RegistrarPolicyTest {
         ErrorBody error = unauthorizedAndNothingStored(reply, DEVICE);
         assertThat(error.message()).isEqualTo("Unauthorized: no enrollment for registration id '" + DEVICE
                 + "' accepts this certificate chain");
-        assertThat(auditLines()).anySatisfy(line -> assertThat(line).contains("reason: TPM_NOT_SUPPORTED",
-                "a client certificate [sha256: " + leaf.sha256()));
+        assertThat(auditLines()).anySatisfy(line -> assertThat(line).contains("reason: WRONG_ATTESTATION",
+                "uses TPM attestation", "a client certificate [sha256: " + leaf.sha256()));
     }
 
     @Test
@@ -204,17 +203,17 @@ class RegistrarPolicyTest {
                 operationId, API));
 
         assertThat(poll.status()).isEqualTo(401);
-        assertThat(auditLines()).anySatisfy(line -> assertThat(line).contains("reason: TPM_NOT_SUPPORTED"));
+        assertThat(auditLines()).anySatisfy(line -> assertThat(line).contains("reason: TPM_NOT_PROVEN"));
     }
 
     @Test
-    void register_noCredentialAtAll_mentionsThatTpmIsNotSupported() {
+    void register_noCredentialAtAll_explainsHowATpmDeviceAsksForItsChallenge() {
         enrollTpm(DEVICE);
 
         RegistrationReply reply = register(DEVICE, null, List.of());
 
         assertThat(unauthorizedAndNothingStored(reply, DEVICE).message())
-                .contains("TPM attestation is not supported by this server yet");
+                .contains("a TPM device sends \"tpm\":{\"endorsementKey\"");
     }
 
     // --- custom allocation ---

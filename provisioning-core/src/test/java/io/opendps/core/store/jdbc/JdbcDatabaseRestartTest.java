@@ -7,6 +7,7 @@ import io.opendps.core.registration.DeviceRegistrationState;
 import io.opendps.core.registration.RegistrationOperation;
 import io.opendps.core.store.EnrollmentStoreContract;
 import io.opendps.core.store.RegistrationStoreContract;
+import io.opendps.core.tpm.IssuedTpmKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -58,13 +59,32 @@ class JdbcDatabaseRestartTest {
     }
 
     @Test
+    void reopen_fileDatabase_keepsTheIssuedTpmKeyAndANewOneReplacesIt() {
+        IssuedTpmKey first = new IssuedTpmKey("Tpm-Device", "ab".repeat(32), new byte[] {0, 2, 1, 2},
+                new byte[32], RegistrationStoreContract.T0);
+        IssuedTpmKey second = new IssuedTpmKey("tpm-device", "cd".repeat(32), new byte[] {0, 1, 9},
+                "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                RegistrationStoreContract.T0.plusSeconds(5));
+        try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
+            new JdbcTpmKeyStore(db).save(first);
+        }
+        try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
+            JdbcTpmKeyStore store = new JdbcTpmKeyStore(db);
+            assertThat(store.find("TPM-DEVICE")).contains(first);
+            store.save(second);
+            assertThat(store.find("tpm-device")).contains(second);
+            assertThat(store.find("other")).isEmpty();
+        }
+    }
+
+    @Test
     void reopen_fileDatabase_migrationRunsOnceAndIsIdempotent() {
         List<String> first;
         try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
             first = history(db);
         }
         assertThat(first).filteredOn(row -> !row.contains(":null:"))
-                .containsExactly("1:1:true", "2:2:true", "3:3:true", "4:4:true", "5:5:true");
+                .containsExactly("1:1:true", "2:2:true", "3:3:true", "4:4:true", "5:5:true", "6:8:true");
 
         try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
             assertThat(history(db)).isEqualTo(first);
