@@ -3,6 +3,7 @@ package io.opendps.broker;
 import com.hivemq.embedded.EmbeddedExtension;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import io.netty.handler.ssl.ClientAuth;
+import io.opendps.broker.http.DeviceApi;
 import io.opendps.broker.http.HttpsServer;
 import io.opendps.broker.http.ServiceApi;
 import io.opendps.broker.mqtt.ConnectedDevice;
@@ -154,7 +155,7 @@ public final class OpenDpsServer implements AutoCloseable {
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock,
                 new AccessPolicyService(settings, serviceFile, clock), hub, extension::hubDeviceConnected);
-        HttpsServer https = startHttps(options, httpsPort, tls, api, workers);
+        HttpsServer https = startHttps(options, httpsPort, tls, api, new DeviceApi(registrar, clock), workers);
         resources.push(https);
 
         ServiceInfo info = new ServiceInfo(identity.idScope(), tls.caCertificatePath(), options.hostNames().get(0),
@@ -255,11 +256,16 @@ public final class OpenDpsServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The HTTPS listener asks for a client certificate but does not require one, with no issuers listed and any
+     * chain let through ({@code dps-device-protocol.md} §0 rule 3): X.509 devices send theirs, service clients and
+     * SAS devices send none; the registrar validates device chains.
+     */
     private static HttpsServer startHttps(ServerOptions options, int port, TlsMaterial tls, ServiceApi api,
-            ThreadPoolExecutor workers) {
+            DeviceApi devices, ThreadPoolExecutor workers) {
         try {
             return HttpsServer.start(new InetSocketAddress(options.bindAddress(), port),
-                    tls.nettyServerContext(ClientAuth.NONE), api, workers);
+                    tls.nettyServerContext(ClientAuth.OPTIONAL), api, devices, workers);
         } catch (RuntimeException e) {
             throw new PortUnavailableException("cannot listen for HTTPS on " + options.bindAddress() + ":" + port
                     + ": " + e.getMessage() + "; choose another port with --https-port", e);

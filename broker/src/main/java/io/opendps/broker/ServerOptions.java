@@ -12,10 +12,10 @@ import java.util.List;
  *     service SAS audience and the connection string's {@code HostName}); all go into the server certificate
  * @param bindAddress the address the listeners bind
  * @param mqttPort device MQTT over TLS (DPS: 8883; 0 picks a free port)
- * @param httpsPort service API over HTTPS (DPS: 443; 0 picks a free port)
+ * @param httpsPort service API and HTTPS device API (DPS: 443; 0 picks a free port)
  * @param hubs linked hub host names, all served by the built-in hub on the device port; empty means one hub named
  *     by {@link #effectiveHubs()}
- * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies)
+ * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies; HTTPS replies need none)
  * @param workerThreads size of the worker pool (store and crypto work) and of the database pool
  * @param workerQueue requests that may wait for a worker before devices get 429
  * @param autoVerifyCa mark uploaded CA certificates verified without proof of possession (local development

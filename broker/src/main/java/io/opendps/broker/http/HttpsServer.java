@@ -19,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTPS listener (TLS 1.2/1.3) of the service API. Request bodies are limited to the service's 96 KB
+ * The HTTPS listener (TLS 1.2/1.3) of the service API and the device API ({@link DeviceApi}); its TLS context asks
+ * for a client certificate without requiring one (X.509 devices). Request bodies are limited to the service's 96 KB
  * message size. Requests are decided on the worker pool; replies are written back on the channel's event loop.
  * Owns its event loops: {@link #close()} releases them.
  */
@@ -50,7 +51,8 @@ public final class HttpsServer implements AutoCloseable {
      *
      * @throws java.io.UncheckedIOException when the address cannot be bound
      */
-    public static HttpsServer start(InetSocketAddress address, SslContext ssl, ServiceApi api, Executor pool) {
+    public static HttpsServer start(InetSocketAddress address, SslContext ssl, ServiceApi api, DeviceApi devices,
+            Executor pool) {
         EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("opendps-https-accept"));
         EventLoopGroup workers = new NioEventLoopGroup(2, new DefaultThreadFactory("opendps-https"));
         ServerBootstrap b = new ServerBootstrap().group(boss, workers)
@@ -64,7 +66,7 @@ public final class HttpsServer implements AutoCloseable {
                                 .addLast(IDLE, new IdleStateHandler(0, 0, 120, TimeUnit.SECONDS))
                                 .addLast(HTTP, new HttpServerCodec())
                                 .addLast(AGGREGATOR, new ApiObjectAggregator(MAX_BODY))
-                                .addLast(API, new ServiceApiHandler(api, pool));
+                                .addLast(API, new ServiceApiHandler(api, devices, pool));
                     }
                 });
         try {

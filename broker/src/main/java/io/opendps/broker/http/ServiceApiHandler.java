@@ -13,9 +13,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.opendps.core.error.ErrorCode;
 import java.io.IOException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,12 +28,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Translates Netty HTTP requests to {@link ApiRequest}s, runs {@link ServiceApi} on the worker pool and writes
- * the response on the channel's event loop. A request the HTTP decoder could not parse gets a 400 error body and
+ * Translates Netty HTTP requests to {@link ApiRequest}s, runs the {@link DeviceApi} (paths
+ * {@code /{idScope}/registrations/...}, with the TLS session's client certificate chain) or else the
+ * {@link ServiceApi} on the worker pool and writes the response on the channel's event loop. A full pool answers
+ * 429 with {@code Retry-After}. A request the HTTP decoder could not parse gets a 400 error body and
  * the connection is closed. The last handler of the pipeline: logs unexpected exceptions with the connection and
  * closes it; peer resets, clients leaving mid-request and TLS failures are not errors.
  */
@@ -39,10 +45,12 @@ final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     private static final Logger LOG = LoggerFactory.getLogger(ServiceApiHandler.class);
 
     private final ServiceApi api;
+    private final DeviceApi devices;
     private final Executor pool;
 
-    ServiceApiHandler(ServiceApi api, Executor pool) {
+    ServiceApiHandler(ServiceApi api, DeviceApi devices, Executor pool) {
         this.api = api;
+        this.devices = devices;
         this.pool = pool;
     }
 
@@ -60,16 +68,43 @@ final class ServiceApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
         boolean keepAlive = HttpUtil.isKeepAlive(msg);
         ApiRequest request = toApiRequest(msg);
+        boolean device = DeviceApi.serves(request.segments());
         CompletableFuture<ApiResponse> response;
         try {
-            response = CompletableFuture.supplyAsync(() -> api.handle(request), pool);
+            if (device) {
+                List<X509Certificate> chain = clientCertificates(ctx);
+                response = CompletableFuture.supplyAsync(() -> devices.handle(request, chain), pool);
+            } else {
+                response = CompletableFuture.supplyAsync(() -> api.handle(request), pool);
+            }
         } catch (RejectedExecutionException e) {
-            ApiResponse busy = ApiResponse.error(ErrorCode.THROTTLED, "the server is busy; retry later", Instant.now());
+            ApiResponse busy = device ? DeviceApi.error(ErrorCode.THROTTLED, "the server is busy; retry after the "
+                    + "given time", null, Instant.now())
+                    : ApiResponse.error(ErrorCode.THROTTLED, "the server is busy; retry later", Instant.now());
             Map<String, String> h = new HashMap<>(busy.headers());
             h.put("Retry-After", "2");
             response = CompletableFuture.completedFuture(new ApiResponse(busy.status(), h, busy.body()));
         }
         response.whenCompleteAsync((r, e) -> write(ctx, r, keepAlive), ctx.executor());
+    }
+
+    /** The client certificate chain of the connection's TLS session, leaf first; empty when none was sent. */
+    private static List<X509Certificate> clientCertificates(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            return List.of();
+        }
+        try {
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : ssl.engine().getSession().getPeerCertificates()) {
+                if (c instanceof X509Certificate x509) {
+                    chain.add(x509);
+                }
+            }
+            return chain;
+        } catch (SSLPeerUnverifiedException e) {
+            return List.of();
+        }
     }
 
     private static ApiRequest toApiRequest(FullHttpRequest msg) {

@@ -385,6 +385,49 @@ public final class Registrar {
         return RegistrationReply.error(ErrorCode.UNAUTHORIZED, rejected.deviceMessage(), trackingId, now);
     }
 
+    /**
+     * Handles a registration status lookup ({@code dps-device-protocol.md} §6.1, HTTPS only): the device proves its
+     * identity as for a register (the body's {@code registrationId} must match, SAS token or client certificate)
+     * and gets its registration record as it stands, whatever its status; nothing is stored or changed. Errors:
+     * 400 (body), 401 (credential or ID scope), 404 when the device has no registration record yet.
+     */
+    public RegistrationStatusReply registrationStatus(RegistrationRequest request) {
+        Instant now = clock.instant();
+        String trackingId = UUID.randomUUID().toString();
+        DeviceRegistration body;
+        try {
+            body = parseBody(request.body());
+        } catch (IOException e) {
+            return RegistrationStatusReply.error(ErrorCode.INVALID_REQUEST_BODY, "the request body is not a valid "
+                    + "registration: " + firstLine(e.getMessage()), trackingId, now);
+        }
+        if (body.registrationId() == null || body.registrationId().isBlank()) {
+            return RegistrationStatusReply.error(ErrorCode.INVALID_REQUEST_BODY,
+                    "the request body has no registrationId", trackingId, now);
+        }
+        if (!body.registrationId().equalsIgnoreCase(request.registrationId())) {
+            return RegistrationStatusReply.error(ErrorCode.REGISTRATION_ID_MISMATCH, "the registrationId in the "
+                    + "body ('" + body.registrationId() + "') differs from the one in the path ('"
+                    + request.registrationId() + "')", trackingId, now);
+        }
+        DeviceAuthenticator.Result auth = servesScope(request.idScope())
+                ? authenticator.authenticate(request.registrationId(), request.sasToken(),
+                        request.clientCertificates(), now)
+                : unknownScope(request.idScope());
+        if (!(auth instanceof DeviceAuthenticator.Matched)) {
+            DeviceAuthenticator.Rejected rejected = auth instanceof DeviceAuthenticator.Rejected r ? r
+                    : new DeviceAuthenticator.Rejected(DeviceAuthenticator.Reason.NO_CREDENTIAL,
+                            "Unauthorized: look up the registration with its SAS token or certificate");
+            RegistrationReply refused = unauthorized(request.registrationId(), rejected, trackingId, now);
+            return RegistrationStatusReply.error(Objects.requireNonNull(refused.error()), refused.status());
+        }
+        return registrations.find(request.registrationId())
+                .map(RegistrationStatusReply::found)
+                .orElseGet(() -> RegistrationStatusReply.error(ErrorCode.REGISTRATION_NOT_FOUND, "registration '"
+                        + request.registrationId() + "' has no registration record; register first", trackingId,
+                        now));
+    }
+
     private static DeviceRegistration parseBody(byte[] body) throws IOException {
         if (body.length == 0) {
             throw new IOException("the body is empty; send {\"registrationId\":\"...\"}");
