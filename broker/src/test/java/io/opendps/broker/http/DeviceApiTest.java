@@ -78,7 +78,7 @@ class DeviceApiTest {
         service = new ServiceApi(new EnrollmentService(enrollments, registrations, allocator, cas, clock),
                 new RegistrationRecordService(registrations), cas,
                 new ServiceAuthorizer(settings, List.of("localhost"), verifier), clock,
-                new AccessPolicyService(settings, new AccessPolicyListener() { }, clock));
+                new AccessPolicyService(settings, new AccessPolicyListener() { }, clock), hub, (h, d) -> false);
     }
 
     @AfterEach
