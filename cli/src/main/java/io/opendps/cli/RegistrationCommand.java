@@ -14,13 +14,15 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code opendps registration show|delete|list}: device registration records through the service API. Deleting a
- * record makes the device's next registration a first-time assignment; it does not touch the hub.
+ * {@code opendps registration show|delete|list|reprovision}: device registration records through the service API.
+ * Deleting a record makes the device's next registration a first-time assignment; it does not touch the hub.
+ * Reprovisioning marks the record so the device's next registration runs allocation again and moves it if its hub
+ * changed.
  */
 @Command(name = "registration", mixinStandardHelpOptions = true,
         description = "Show, delete and list device registration records (what each device was assigned).",
         subcommands = {RegistrationCommand.Show.class, RegistrationCommand.Delete.class,
-            RegistrationCommand.ListGroup.class})
+            RegistrationCommand.ListGroup.class, RegistrationCommand.Reprovision.class})
 final class RegistrationCommand {
 
     static final String COLLECTION = "registrations";
@@ -77,6 +79,27 @@ final class RegistrationCommand {
                     + URLEncoder.encode(groupId, StandardCharsets.UTF_8));
             Listing.printRegistrations(spec.commandLine().getOut(), items, service.json,
                     "No registration records for group " + groupId + ".");
+            return 0;
+        }
+    }
+
+    @Command(name = "reprovision", mixinStandardHelpOptions = true,
+            description = {"Make the device's next registration run allocation again on the current enrollment "
+                    + "and linked hubs, whatever its reprovision policy: it moves if it gets another hub (its twin "
+                    + "migrated, or reset to the initial twin under the reset policy), else it stays."})
+    static final class Reprovision implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin ServiceOptions service;
+
+        @Parameters(paramLabel = "REGISTRATION_ID", description = "The device's registration id.")
+        String registrationId;
+
+        @Override
+        public Integer call() {
+            service.client().call("POST", COLLECTION + "/" + URLEncoder.encode(registrationId,
+                    StandardCharsets.UTF_8) + "/reprovision", null);
+            spec.commandLine().getOut().println("Marked " + registrationId + " for reprovisioning: its next "
+                    + "registration runs allocation again");
             return 0;
         }
     }

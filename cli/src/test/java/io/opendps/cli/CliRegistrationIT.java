@@ -142,6 +142,29 @@ class CliRegistrationIT {
                 .as("a first-time assignment gets a new record").isNotEqualTo(createdBefore);
     }
 
+    @Test
+    void reprovision_marksTheRecordAndTheNextRegistrationHonoursIt() throws Exception {
+        CliIT.Run group = run("group", "create", "--group-id", "reg-reprov-fleet", "--json", "--data-dir",
+                dataDir.toString());
+        String key = group.json().path("attestation").path("symmetricKey").path("primaryKey").asText();
+        assertThat(provision("reg-dev-reprov", key).exitCode()).isZero();
+
+        CliIT.Run marked = run("registration", "reprovision", "reg-dev-reprov", "--data-dir", dataDir.toString());
+
+        assertThat(marked.exitCode()).as(marked.err()).isZero();
+        assertThat(marked.out()).contains("Marked reg-dev-reprov for reprovisioning");
+        assertThat(server.registrations().reprovisionRequested("reg-dev-reprov")).isTrue();
+        assertThat(provision("reg-dev-reprov", key).exitCode()).isZero();
+        assertThat(server.registrations().reprovisionRequested("reg-dev-reprov")).isFalse();
+        assertThat(server.registrations().find("reg-dev-reprov").orElseThrow().substatus())
+                .as("allocation ran again and kept the only hub")
+                .isEqualTo(io.opendps.core.registration.Substatus.REPROVISIONED_TO_INITIAL_ASSIGNMENT);
+
+        CliIT.Run unknown = run("registration", "reprovision", "reg-nobody", "--data-dir", dataDir.toString());
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("no registration record for 'reg-nobody'");
+    }
+
     private static HttpClient http() {
         return HttpClient.newBuilder().sslContext(TlsMaterial.trustingClientContext(server.info().caCertificate()))
                 .build();

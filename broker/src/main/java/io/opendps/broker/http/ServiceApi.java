@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The service REST API ({@code dps-service-api.md}): individual enrollments and enrollment groups (PUT/GET/DELETE,
- * attestation-mechanism read, query with paging, bulk operations), device registration records (get, delete, query per group)
- * and CA certificates with proof of possession ({@link CaCertificateApi}), and the built-in hub's devices, twins and
+ * attestation-mechanism read, query with paging, bulk operations), device registration records (get, delete, query per group,
+ * and OpenDPS's {@code POST /registrations/{id}/reprovision}; their substatus follows the caller's api-version),
+ * CA certificates with proof of possession ({@link CaCertificateApi}), and the built-in hub's devices, twins and
  * telemetry ({@link HubApi}). Paths and their segments
  * are matched case-insensitively; every request needs an {@code api-version} and a service SAS with the right
  * the operation requires, except the OpenAPI document of this API ({@link OpenApiDocument}). Request bodies are
@@ -150,7 +151,7 @@ public final class ServiceApi {
                 authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_READ);
                 IndividualEnrollment e = enrollments.getEnrollment(id).orElseThrow(() -> new ProvisioningException(
                         ErrorCode.ENROLLMENT_NOT_FOUND, "enrollment '%s' not found", id));
-                return withEtag(e, e.etag());
+                return withEtag(forApiVersion(e, r.query().get("api-version")), e.etag());
             }
             case "PUT" -> {
                 authorizer.authorize(r.header("Authorization"), AccessRight.ENROLLMENT_WRITE);
@@ -210,13 +211,23 @@ public final class ServiceApi {
      */
     private ApiResponse registrationResource(ApiRequest r) {
         int n = r.segments().size();
+        String apiVersion = r.query().get("api-version");
         if (n == 3 && r.segmentLower(2).equals("query")) {
             if (!r.method().equals("POST")) {
                 throw notAllowed(r);
             }
             authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_READ);
             return queryResponse(registrations.queryGroup(r.segments().get(1), maxItems(r),
-                    r.header("x-ms-continuation")), "DeviceRegistration", maxItems(r));
+                    r.header("x-ms-continuation")).map(s -> s.forApiVersion(apiVersion)), "DeviceRegistration",
+                    maxItems(r));
+        }
+        if (n == 3 && r.segmentLower(2).equals("reprovision")) {
+            if (!r.method().equals("POST")) {
+                throw notAllowed(r);
+            }
+            authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_WRITE);
+            registrations.requestReprovision(r.segments().get(1));
+            return ApiResponse.noContent();
         }
         if (n != 2) {
             throw new ProvisioningException(ErrorCode.NOT_FOUND, "no such resource: /%s",
@@ -226,7 +237,7 @@ public final class ServiceApi {
         switch (r.method()) {
             case "GET" -> {
                 authorizer.authorize(r.header("Authorization"), AccessRight.REGISTRATION_STATUS_READ);
-                DeviceRegistrationState state = registrations.get(id);
+                DeviceRegistrationState state = registrations.get(id).forApiVersion(apiVersion);
                 return withEtag(state, state.etag());
             }
             case "DELETE" -> {
@@ -239,8 +250,19 @@ public final class ServiceApi {
     }
 
     private ApiResponse queryEnrollments(ApiRequest r) {
-        Page<IndividualEnrollment> page = enrollments.listEnrollments(maxItems(r), r.header("x-ms-continuation"));
+        String apiVersion = r.query().get("api-version");
+        Page<IndividualEnrollment> page = enrollments.listEnrollments(maxItems(r), r.header("x-ms-continuation"))
+                .map(e -> forApiVersion(e, apiVersion));
         return queryResponse(page, "Enrollment", maxItems(r));
+    }
+
+    /**
+     * The enrollment's embedded registration record as a caller on {@code apiVersion} sees it: every answer carrying
+     * a substatus maps it by the caller's api-version ({@code DeviceRegistrationState#forApiVersion}).
+     */
+    private static IndividualEnrollment forApiVersion(IndividualEnrollment e, String apiVersion) {
+        DeviceRegistrationState state = e.registrationState();
+        return state == null ? e : e.withRegistrationState(state.forApiVersion(apiVersion));
     }
 
     private ApiResponse queryGroups(ApiRequest r) {

@@ -359,6 +359,24 @@ class OpenApiContractIT {
     }
 
     @Test
+    @Exercises({"PUT /enrollments/{registrationId}", "POST /registrations/{registrationId}/reprovision"})
+    void registration_reprovision_marksTheRecordForTheNextRegistration() throws Exception {
+        String id = "contract-reprov-1";
+        String key = call("PUT", "/enrollments/" + id).body(symmetricKeyEnrollment(id)).send(200).json()
+                .at("/attestation/symmetricKey/primaryKey").asText();
+        assertThat(registerOverMqtt(id, Base64.getDecoder().decode(key)).path("status").asText()).isEqualTo("assigned");
+
+        call("POST", "/registrations/" + id + "/reprovision").contentType(null).send(204);
+        assertThat(server.registrations().reprovisionRequested(id)).isTrue();
+        call("POST", "/registrations/" + id + "/reprovision").auth(wrongKeyToken()).send(401, 401002);
+        call("POST", "/registrations/contract-reprov-none/reprovision").send(404, 404202);
+        call("GET", "/registrations/" + id + "/reprovision").expectOutsideOperations().send(405, 405000);
+
+        assertThat(registerOverMqtt(id, Base64.getDecoder().decode(key)).path("status").asText()).isEqualTo("assigned");
+        assertThat(server.registrations().reprovisionRequested(id)).isFalse();
+    }
+
+    @Test
     @Exercises({"PUT /enrollmentGroups/{enrollmentGroupId}", "POST /registrations/{enrollmentGroupId}/query"})
     void registration_queryPerGroup() throws Exception {
         String group = "contract-reg-grp";

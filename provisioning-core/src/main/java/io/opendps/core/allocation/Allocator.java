@@ -70,6 +70,26 @@ public final class Allocator {
                 : new Allocation.Assigned(best.hostName());
     }
 
+    /**
+     * Weighted rendezvous hashing over {@code candidates} (non-empty): the hub with the highest score for this
+     * registration id. Deterministic, proportional to the weights, minimal movement when the set changes.
+     */
+    public static LinkedHub hashed(String registrationId, List<LinkedHub> candidates) {
+        LinkedHub best = null;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (LinkedHub hub : candidates) {
+            double score = score(registrationId, hub);
+            if (score > bestScore) {
+                bestScore = score;
+                best = hub;
+            }
+        }
+        if (best == null) {
+            throw new IllegalArgumentException("no candidate hubs");
+        }
+        return best;
+    }
+
     /** Weighted rendezvous score: {@code -weight / ln(u)}, u uniform in (0,1) from SHA-256(id, hub). */
     static double score(String registrationId, LinkedHub hub) {
         byte[] digest = sha256(registrationId.toLowerCase(Locale.ROOT) + "\n" + hub.hostName());

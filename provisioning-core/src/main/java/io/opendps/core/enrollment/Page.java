@@ -24,6 +24,11 @@ public record Page<T>(List<T> items, @Nullable String continuation) {
         items = List.copyOf(items);
     }
 
+    /** The same page with each item mapped. */
+    public <R> Page<R> map(java.util.function.Function<? super T, ? extends R> mapper) {
+        return new Page<>(items.stream().<R>map(mapper).toList(), continuation);
+    }
+
     /** The page size to use for a requested one (0 or less: the default). */
     public static int pageSize(int requested) {
         return requested <= 0 ? DEFAULT_PAGE : Math.min(requested, MAX_PAGE);

@@ -36,6 +36,8 @@ public enum ErrorCode {
     CUSTOM_ALLOCATION_FAILED(400, 400207),
     /** No hub can be assigned (no candidate, or the configured one is not linked). */
     HUB_NOT_SPECIFIED(400, 400208),
+    /** The enrollment names a hub ({@code iotHubs}, {@code iotHubHostName}) that is no longer linked. */
+    HUB_NOT_LINKED(400, 400209),
     /** Bad, expired or missing credentials; unknown enrollment on the device path. Azure's observed code. */
     UNAUTHORIZED(401, 401002),
     /** Individual enrollment not found (Azure's observed code). */

@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * matches). A refused update writes nothing. Deleting a device tells the {@link DeviceDeletedListener}s (the MQTT
  * endpoint disconnects it); the device's registration record is not touched.
  *
+ * <p>Reprovisioning moves a device's data with {@link #readData} and {@link #createOrReplace}: a replaced twin keeps
+ * the versions of unchanged sections and bumps changed ones, and a connected device is sent the desired change.
+ *
  * <p>Thread-safe; synchronous (store work): call it on a worker pool. Unknown devices are {@link ProvisioningException}s
  * with {@link ErrorCode#HUB_DEVICE_NOT_FOUND}, hubs not served here {@link ErrorCode#HUB_NOT_FOUND}.
  */
@@ -142,6 +145,52 @@ public final class BuiltInHub implements HubConnector {
             }
         }
         return deleted;
+    }
+
+    @Override
+    public Optional<DeviceData> readData(String hub, String deviceId) {
+        try {
+            return store.findTwin(hub, deviceId).map(DeviceData::of);
+        } catch (StoreException e) {
+            throw new HubConnectorException("the built-in hub '" + hub + "' could not read device '" + deviceId
+                    + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>When the device existed and its desired properties changed, the listeners get a merge patch from the old
+     * desired properties to the new ones (removed properties {@code null}) with the new {@code $version}, so a device
+     * still connected to this hub sees the replaced twin.
+     */
+    @Override
+    public DeviceIdentity createOrReplace(DeviceIdentity identity, DeviceData data) {
+        if (!serves(identity.hub())) {
+            throw new HubConnectorException("hub '" + identity.hub() + "' is not served by this OpenDPS server");
+        }
+        HubStore.Replaced replaced;
+        try {
+            replaced = store.replaceDevice(identity, data);
+        } catch (StoreException e) {
+            throw new HubConnectorException("the built-in hub '" + identity.hub() + "' could not store device '"
+                    + identity.deviceId() + "': " + e.getMessage(), e);
+        }
+        Twin before = replaced.before();
+        Twin after = replaced.after();
+        AUDIT.info("hub device {} with replaced twin [hub: {}, device-id: {}, authentication: {}, desired-version: {}, "
+                + "reported-version: {}]", before == null ? "created" : "updated", identity.hub(), identity.deviceId(),
+                identity.authentication().type(), after.desiredVersion(), after.reportedVersion());
+        if (before != null && after.desiredVersion() != before.desiredVersion()) {
+            ObjectNode patch = after.desired().deepCopy();
+            before.desired().fieldNames().forEachRemaining(name -> {
+                if (!patch.has(name)) {
+                    patch.putNull(name);
+                }
+            });
+            notifyDesired(after, patch);
+        }
+        return identity;
     }
 
     // --- operator side ---
@@ -265,17 +314,22 @@ public final class BuiltInHub implements HubConnector {
         AUDIT.info("twin updated [hub: {}, device-id: {}, desired-version: {}]", hub, deviceId,
                 updated.desiredVersion());
         if (desiredPatch != null && updated.desiredVersion() != before[0].desiredVersion()) {
-            ObjectNode patch = stripped((ObjectNode) desiredPatch);
-            patch.put("$version", updated.desiredVersion());
-            for (DesiredPropertiesListener listener : listeners) {
-                try {
-                    listener.desiredChanged(updated.hub(), deviceId, patch.deepCopy(), updated.desiredVersion());
-                } catch (RuntimeException e) {
-                    LOG.warn("desired-properties listener failed [hub: {}, device-id: {}]", hub, deviceId, e);
-                }
-            }
+            notifyDesired(updated, stripped((ObjectNode) desiredPatch));
         }
         return updated;
+    }
+
+    /** Hands {@code patch} (a merge patch to the twin's desired properties) with its new version to the listeners. */
+    private void notifyDesired(Twin updated, ObjectNode patch) {
+        patch.put("$version", updated.desiredVersion());
+        for (DesiredPropertiesListener listener : listeners) {
+            try {
+                listener.desiredChanged(updated.hub(), updated.deviceId(), patch.deepCopy(), updated.desiredVersion());
+            } catch (RuntimeException e) {
+                LOG.warn("desired-properties listener failed [hub: {}, device-id: {}]", updated.hub(),
+                        updated.deviceId(), e);
+            }
+        }
     }
 
     /**

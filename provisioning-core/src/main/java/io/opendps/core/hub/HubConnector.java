@@ -27,4 +27,16 @@ public interface HubConnector {
 
     /** Deletes the device and its twin; false when it did not exist. */
     boolean delete(String hub, String deviceId);
+
+    /** The device's twin data in hub; empty when the device does not exist there. */
+    Optional<DeviceData> readData(String hub, String deviceId);
+
+    /**
+     * Creates or updates the identity and replaces its twin with data (reprovisioning: migrate / reset). Idempotent:
+     * replacing a twin with the data it already holds changes nothing, versions included; a section that changes
+     * gets a higher {@code $version}, so a connected device never sees an older version for newer content.
+     *
+     * @return the identity as stored
+     */
+    DeviceIdentity createOrReplace(DeviceIdentity identity, DeviceData data);
 }

@@ -77,6 +77,14 @@ public record DeviceRegistrationState(
                 substatus, errorCode, errorMessage, lastUpdatedDateTimeUtc, etag, null, null, payload);
     }
 
+    /** The record as a caller on {@code apiVersion} sees it: its substatus mapped by {@link ApiVersions#substatus}. */
+    public DeviceRegistrationState forApiVersion(String apiVersion) {
+        Substatus mapped = substatus == null ? null : ApiVersions.substatus(substatus, apiVersion);
+        return mapped == substatus ? this : new DeviceRegistrationState(registrationId, createdDateTimeUtc, assignedHub,
+                deviceId, status, mapped, errorCode, errorMessage, lastUpdatedDateTimeUtc, etag, symmetricKey, x509,
+                payload);
+    }
+
     /** The enrollment group the device registered through, if any. */
     public @Nullable String enrollmentGroupId() {
         if (x509 != null) {

@@ -2,6 +2,8 @@ package io.opendps.core.registration;
 
 import io.opendps.core.allocation.Allocation;
 import io.opendps.core.allocation.Allocator;
+import io.opendps.core.allocation.CandidateHubs;
+import io.opendps.core.allocation.LinkedHub;
 import io.opendps.core.enrollment.AllocationPolicy;
 import io.opendps.core.enrollment.CustomAllocationDefinition;
 import io.opendps.core.enrollment.EnrollmentGroup;
@@ -15,15 +17,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies the matched enrollment's {@code allocationPolicy} for a first assignment ({@code dps-service-api.md}
- * §9.1, §9.2). This is the seam the allocation issue (#6) replaces with latency ranking and webhook calls; until
- * then:
+ * Applies the matched enrollment's {@code allocationPolicy} ({@code dps-service-api.md} §9.1, §9.2) over the
+ * candidate hubs of {@link CandidateHubs}, for a first assignment and for reprovisioning alike:
  *
  * <ul>
- *   <li>{@code static}, or the legacy {@code iotHubHostName} under any policy but {@code custom}: that hub (a hub
- *       no longer linked fails the registration with {@code 400208}).</li>
+ *   <li>{@code static}: the enrollment's one hub ({@code iotHubs[0]} or the legacy {@code iotHubHostName}); a hub no
+ *       longer linked fails with {@code 400209}, any other number of hubs with {@code 400208}.</li>
+ *   <li>The legacy {@code iotHubHostName} with no {@code iotHubs} under {@code hashed}, {@code geoLatency} or no
+ *       policy: that hub, as for {@code static} (older clients pin a device this way).</li>
  *   <li>{@code hashed} and no policy (the service default is {@code hashed}): weighted rendezvous hashing
- *       ({@link Allocator}).</li>
+ *       ({@link Allocator#hashed}) over the enrollment's {@code iotHubs}, else all linked hubs, without hubs
+ *       flagged {@code applyAllocationPolicy=false}.</li>
  *   <li>{@code geoLatency}: exactly like {@code hashed}. A single-site server sees the same latency to every
  *       linked hub, and Azure hashes ties, so this is what geo-latency reduces to here; #6 may rank hubs by their
  *       {@code location} once hubs have one.</li>
@@ -71,11 +75,15 @@ final class PolicyAllocation {
         if (policy == AllocationPolicy.CUSTOM) {
             return customUnavailable(registrationId, match.enrollment(), custom);
         }
-        return allocator.allocate(registrationId, hubHostName != null ? hubHostName : staticHub(policy, hubs));
-    }
-
-    private static @Nullable String staticHub(@Nullable AllocationPolicy policy, @Nullable List<String> hubs) {
-        return policy == AllocationPolicy.STATIC && hubs != null && hubs.size() == 1 ? hubs.get(0) : null;
+        List<LinkedHub> linked = allocator.hubs();
+        boolean pinned = policy == AllocationPolicy.STATIC || (hubHostName != null && (hubs == null || hubs.isEmpty()));
+        CandidateHubs.Result candidates = pinned ? CandidateHubs.forStatic(hubHostName, hubs, linked)
+                : CandidateHubs.forHashing(hubs, linked);
+        if (candidates instanceof CandidateHubs.Failed failed) {
+            return failed.failure();
+        }
+        return new Allocation.Assigned(Allocator.hashed(registrationId, ((CandidateHubs.Hubs) candidates).hubs())
+                .hostName());
     }
 
     private static Allocation customUnavailable(String registrationId, EnrollmentRef enrollment,

@@ -1,5 +1,6 @@
 package io.opendps.core.registration;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.opendps.core.allocation.Allocation;
 import io.opendps.core.allocation.Allocator;
 import io.opendps.core.enrollment.DeviceCapabilities;
@@ -7,9 +8,11 @@ import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.Etags;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import io.opendps.core.enrollment.TpmAttestation;
+import io.opendps.core.enrollment.ReprovisionPolicy;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.hub.DeviceAuthentication;
+import io.opendps.core.hub.DeviceData;
 import io.opendps.core.hub.DeviceIdentity;
 import io.opendps.core.hub.DeviceStatus;
 import io.opendps.core.hub.HubConnector;
@@ -30,6 +33,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -63,6 +67,28 @@ import org.slf4j.LoggerFactory;
  * is a 400. Once the device signs with the issued key, it registers like a symmetric-key device whose hub key is the
  * issued key, and its assigned record carries {@code tpm.authenticationKey} (the key wrapped again) instead of
  * {@code symmetricKey}.
+ *
+ * <p>Reprovisioning ({@code dps-service-api.md} §10): a device whose record has a hub registers again.
+ * <ul>
+ *   <li>Policy {@code never} ({@code updateHubAssignment=false}), or no {@code reprovisionPolicy} on the enrollment
+ *       and a device api-version ≤ 2018-04-01 (legacy sticky hub, §10.4): it stays, {@code initialAssignment}.</li>
+ *   <li>Otherwise (a policy with {@code updateHubAssignment=true}, or no policy: the default is migrate, but the
+ *       enrollment is never filled in), allocation runs again on the current enrollment and linked hubs. Same hub:
+ *       migrate stays ({@code reprovisionedToInitialAssignment}, twin kept), reset re-applies the enrollment's
+ *       initial twin in place ({@code deviceDataReset}, the reference's [rec] for factory resets). Other hub:
+ *       migrate copies tags, desired and reported properties and capabilities with the same device id
+ *       ({@code deviceDataMigrated}); reset creates the device from the enrollment's initial twin with the
+ *       enrollment's device id ({@code deviceDataReset}); either way the old device is deleted.</li>
+ *   <li>An operator's reprovision mark ({@link RegistrationRecordService#requestReprovision}) makes the next
+ *       registration run allocation again whatever the policy; under {@code never} the data then migrates.</li>
+ *   <li>A move is persisted ({@link HubMove}) with the {@code assigning} record before any hub is touched, and
+ *       cleared with the outcome; a crash or a failed hub write leaves it pending, and the next poll or registration
+ *       finishes that move before anything else is decided.</li>
+ *   <li>Allocation failing for an assigned device (e.g. its hub list names an unlinked hub) fails the registration;
+ *       the device's identity in its old hub is left alone, as DPS never deletes without a move.</li>
+ * </ul>
+ * A first assignment to a hub that already holds the device id is {@code reprovisionedToInitialAssignment}. Every
+ * substatus a device sees goes through {@link ApiVersions#substatus} for its api-version.
  *
  * <p>Thread-safe. Synchronous (store and crypto work): call it from a bounded worker pool, never from an
  * event loop. Expected outcomes, including every refusal, are {@link RegistrationReply} values.
@@ -135,27 +161,35 @@ public final class Registrar {
         }
         DeviceAuthenticator.Matched match = (DeviceAuthenticator.Matched) auth;
         String operationId = operationPrefix + UUID.randomUUID();
-        DeviceRegistrationState state = tpmView(decide(request.registrationId(), match, now), match);
+        Decision decision = decide(request, match, now);
+        DeviceRegistrationState state = tpmView(decision.state(), match);
         String thumbprint = match.clientCertificate() == null ? null
                 : CertificateCodec.sha256Thumbprint(match.clientCertificate());
         RegistrationOperation operation = new RegistrationOperation(operationId, request.registrationId(),
                 match.enrollment(), now, new RegistrationOperationStatus(operationId, state.status(), state),
                 thumbprint);
+        HubMove move = decision.move();
         if (state.status() == RegistrationStatus.ASSIGNED) {
             DeviceRegistrationState intended = new DeviceRegistrationState(state.registrationId(),
                     state.createdDateTimeUtc(), state.assignedHub(), state.deviceId(), RegistrationStatus.ASSIGNING,
-                    null, null, null, now, state.etag(), state.symmetricKey(), state.x509(), state.payload());
+                    state.substatus(), null, null, now, state.etag(), state.symmetricKey(), state.x509(),
+                    state.payload());
             registrations.saveAttempt(intended, withResult(operation, new RegistrationOperationStatus(operationId,
-                    RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId()))));
-            state = tpmView(completeAssignment(intended, match, now), match);
+                    RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId()))), move);
+            state = tpmView(move == null ? completeAssignment(intended, match, now)
+                    : completeMove(intended, move, match, now), match);
             registrations.saveOutcome(state, withResult(operation, new RegistrationOperationStatus(operationId,
-                    state.status(), state)));
+                    state.status(), state)), state.status() == RegistrationStatus.FAILED ? move : null);
         } else {
-            registrations.saveAttempt(state, operation);
+            registrations.saveAttempt(state, operation, move);
         }
-        AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}{}]",
+        if (decision.reprovisionHonoured()) {
+            registrations.clearReprovisionRequest(request.registrationId());
+        }
+        AUDIT.info("registration {} [registration-id: {}, enrollment: {} {}, hub: {}, device-id: {}, substatus: {}{}{}]",
                 state.status().name().toLowerCase(java.util.Locale.ROOT), request.registrationId(),
                 match.enrollment().kind(), match.enrollment().id(), state.assignedHub(), state.deviceId(),
+                state.substatus(), move == null ? "" : ", moved-from: " + move.fromHub() + "/" + move.fromDeviceId(),
                 thumbprint == null ? "" : ", certificate-sha256: " + thumbprint);
         return RegistrationReply.accepted(RegistrationOperationStatus.accepted(operationId));
     }
@@ -188,19 +222,22 @@ public final class Registrar {
         }
         RegistrationOperationStatus result = op.result();
         if (result.status().terminal()) {
-            return RegistrationReply.done(result);
+            return RegistrationReply.done(result.forApiVersion(request.apiVersion()));
         }
         DeviceRegistrationState record = registrations.find(request.registrationId()).orElse(null);
         if (record != null && record.status() == RegistrationStatus.ASSIGNING && record.assignedHub() != null
                 && record.deviceId() != null) {
-            DeviceRegistrationState outcome = tpmView(completeAssignment(record, match, now), match);
+            HubMove move = registrations.findMove(request.registrationId()).orElse(null);
+            DeviceRegistrationState outcome = tpmView(move == null ? completeAssignment(record, match, now)
+                    : completeMove(record, move, match, now), match);
             RegistrationOperationStatus done = new RegistrationOperationStatus(op.operationId(), outcome.status(),
                     outcome);
-            registrations.saveOutcome(outcome, withResult(op, done));
+            registrations.saveOutcome(outcome, withResult(op, done),
+                    outcome.status() == RegistrationStatus.FAILED ? move : null);
             AUDIT.info("registration {} after an interrupted assignment [registration-id: {}, hub: {}, "
                     + "device-id: {}]", outcome.status().name().toLowerCase(java.util.Locale.ROOT),
                     request.registrationId(), record.assignedHub(), record.deviceId());
-            return RegistrationReply.done(done);
+            return RegistrationReply.done(done.forApiVersion(request.apiVersion()));
         }
         return RegistrationReply.accepted(new RegistrationOperationStatus(op.operationId(),
                 RegistrationStatus.ASSIGNING, DeviceRegistrationState.assigning(request.registrationId())));
@@ -253,8 +290,19 @@ public final class Registrar {
                 "ID scope '" + scope + "' is not served here");
     }
 
-    private DeviceRegistrationState decide(String registrationId, DeviceAuthenticator.Matched match, Instant now) {
+    /** A decided registration: the record, the hub move to make (or keep pending), whether a mark was honoured. */
+    private record Decision(DeviceRegistrationState state, @Nullable HubMove move, boolean reprovisionHonoured) {
+    }
+
+    /**
+     * The decision table of {@code dps-service-api.md} §10.2 (see the class comment): disabled; a pending move
+     * resumed; an interrupted assignment finished; an assigned device staying or re-allocated under its reprovision
+     * policy; a first assignment.
+     */
+    private Decision decide(RegistrationRequest request, DeviceAuthenticator.Matched match, Instant now) {
+        String registrationId = request.registrationId();
         DeviceRegistrationState previous = registrations.find(registrationId).orElse(null);
+        HubMove pending = previous == null ? null : registrations.findMove(registrationId).orElse(null);
         Instant created = previous != null && previous.createdDateTimeUtc() != null
                 ? previous.createdDateTimeUtc() : now;
         boolean group = match.enrollment().kind() == EnrollmentRef.Kind.GROUP;
@@ -263,29 +311,166 @@ public final class Registrar {
                 : group ? new GroupReference(match.enrollment().id()) : GroupReference.INDIVIDUAL;
         String etag = Etags.newRegistrationEtag();
         if (!match.enabled()) {
-            return new DeviceRegistrationState(registrationId, created,
+            return new Decision(new DeviceRegistrationState(registrationId, created,
                     previous == null ? null : previous.assignedHub(), previous == null ? null : previous.deviceId(),
                     RegistrationStatus.DISABLED, null, ErrorCode.UNAUTHORIZED.code(),
                     (group ? "Enrollment group" : "Enrollment") + " is disabled", now, etag, symmetricKey, x509,
-                    null);
+                    null), pending, false);
         }
-        if (previous != null && (previous.status() == RegistrationStatus.ASSIGNED
-                || previous.status() == RegistrationStatus.ASSIGNING) && previous.assignedHub() != null
-                && previous.deviceId() != null) {
-            return new DeviceRegistrationState(registrationId, created, previous.assignedHub(), previous.deviceId(),
-                    RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey,
-                    x509, previous.payload());
+        if (pending != null) {
+            return new Decision(assigned(registrationId, created, pending.toHub(), pending.toDeviceId(),
+                    pending.substatus(), now, etag, symmetricKey, x509, previous.payload()), pending, false);
+        }
+        boolean hasHub = previous != null && previous.assignedHub() != null && previous.deviceId() != null
+                && previous.status() != RegistrationStatus.FAILED;
+        if (hasHub && previous.status() == RegistrationStatus.ASSIGNING) {
+            Substatus intended = previous.substatus() == null ? Substatus.INITIAL_ASSIGNMENT : previous.substatus();
+            return new Decision(assigned(registrationId, created, previous.assignedHub(), previous.deviceId(),
+                    intended, now, etag, symmetricKey, x509, previous.payload()), null, false);
+        }
+        if (hasHub) {
+            return reprovision(request, match, previous, created, now, etag, symmetricKey, x509);
         }
         Allocation allocation = policies.allocate(registrationId, match);
         if (allocation instanceof Allocation.Failed failed) {
-            LOG.debug("allocation failed [registration-id: {}, reason: {}]", registrationId, failed.message());
-            return new DeviceRegistrationState(registrationId, created, null, null, RegistrationStatus.FAILED, null,
-                    failed.code().code(), failed.message(), now, etag, symmetricKey, x509, null);
+            return new Decision(allocationFailed(registrationId, created, failed, now, etag, symmetricKey, x509), null,
+                    false);
         }
         String hub = ((Allocation.Assigned) allocation).hub();
-        return new DeviceRegistrationState(registrationId, created, hub, deviceId(registrationId, match),
-                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now, etag, symmetricKey, x509,
-                null);
+        String deviceId = deviceId(registrationId, match);
+        Substatus substatus = existsInHub(hub, deviceId) ? Substatus.REPROVISIONED_TO_INITIAL_ASSIGNMENT
+                : Substatus.INITIAL_ASSIGNMENT;
+        return new Decision(assigned(registrationId, created, hub, deviceId, substatus, now, etag, symmetricKey, x509,
+                null), null, false);
+    }
+
+    /**
+     * A device with a hub registers again: it stays (policy {@code never}, or no policy and a legacy api-version),
+     * or allocation runs again (the policy's {@code updateHubAssignment}, or the operator's reprovision mark) and the
+     * device stays, is reset in place, or moves with its data migrated or reset.
+     */
+    private Decision reprovision(RegistrationRequest request, DeviceAuthenticator.Matched match,
+            DeviceRegistrationState previous, Instant created, Instant now, String etag,
+            @Nullable GroupReference symmetricKey, @Nullable X509RegistrationResult x509) {
+        String registrationId = request.registrationId();
+        String oldHub = Objects.requireNonNull(previous.assignedHub());
+        String oldDevice = Objects.requireNonNull(previous.deviceId());
+        ReprovisionPolicy policy = reprovisionPolicy(match);
+        boolean forced = registrations.reprovisionRequested(registrationId);
+        boolean update = forced || (policy != null ? policy.updateHubAssignment()
+                : !ApiVersions.sticky(request.apiVersion()));
+        if (!update) {
+            return new Decision(assigned(registrationId, created, oldHub, oldDevice, Substatus.INITIAL_ASSIGNMENT, now,
+                    etag, symmetricKey, x509, previous.payload()), null, false);
+        }
+        boolean migrate = policy == null || !policy.updateHubAssignment() || policy.migrateDeviceData();
+        Allocation allocation = policies.allocate(registrationId, match);
+        if (allocation instanceof Allocation.Failed failed) {
+            return new Decision(allocationFailed(registrationId, created, failed, now, etag, symmetricKey, x509), null,
+                    forced);
+        }
+        String hub = ((Allocation.Assigned) allocation).hub();
+        if (hub.equalsIgnoreCase(oldHub) && migrate) {
+            return new Decision(assigned(registrationId, created, oldHub, oldDevice,
+                    Substatus.REPROVISIONED_TO_INITIAL_ASSIGNMENT, now, etag, symmetricKey, x509, previous.payload()),
+                    null, forced);
+        }
+        HubMove move = hub.equalsIgnoreCase(oldHub)
+                ? new HubMove(oldHub, oldDevice, oldHub, oldDevice, HubMove.Mode.RESET)
+                : new HubMove(oldHub, oldDevice, hub, migrate ? oldDevice : deviceId(registrationId, match),
+                        migrate ? HubMove.Mode.MIGRATE : HubMove.Mode.RESET);
+        LOG.debug("reprovisioning [registration-id: {}, from: {}/{}, to: {}/{}, mode: {}, forced: {}]",
+                registrationId, oldHub, oldDevice, move.toHub(), move.toDeviceId(), move.mode(), forced);
+        return new Decision(assigned(registrationId, created, move.toHub(), move.toDeviceId(), move.substatus(), now,
+                etag, symmetricKey, x509, previous.payload()), move, forced);
+    }
+
+    private static DeviceRegistrationState assigned(String registrationId, Instant created, String hub,
+            String deviceId, Substatus substatus, Instant now, String etag, @Nullable GroupReference symmetricKey,
+            @Nullable X509RegistrationResult x509, @Nullable JsonNode payload) {
+        return new DeviceRegistrationState(registrationId, created, hub, deviceId, RegistrationStatus.ASSIGNED,
+                substatus, null, null, now, etag, symmetricKey, x509, payload);
+    }
+
+    private static DeviceRegistrationState allocationFailed(String registrationId, Instant created,
+            Allocation.Failed failed, Instant now, String etag, @Nullable GroupReference symmetricKey,
+            @Nullable X509RegistrationResult x509) {
+        LOG.debug("allocation failed [registration-id: {}, reason: {}]", registrationId, failed.message());
+        return new DeviceRegistrationState(registrationId, created, null, null, RegistrationStatus.FAILED, null,
+                failed.code().code(), failed.message(), now, etag, symmetricKey, x509, null);
+    }
+
+    /** Whether the device identity already exists in {@code hub} (a hub without connector: no). */
+    private boolean existsInHub(String hub, String deviceId) {
+        try {
+            return connectors.forHub(hub).flatMap(c -> c.find(hub, deviceId)).isPresent();
+        } catch (HubConnectorException | ProvisioningException e) {
+            LOG.debug("hub lookup failed [hub: {}, device-id: {}]: {}", hub, deviceId, e.getMessage());
+            return false;
+        }
+    }
+
+    private static @Nullable ReprovisionPolicy reprovisionPolicy(DeviceAuthenticator.Matched match) {
+        if (match.individual() != null) {
+            return match.individual().reprovisionPolicy();
+        }
+        return match.group() == null ? null : match.group().reprovisionPolicy();
+    }
+
+    /**
+     * Carries out a hub move ({@link HubMove}), every step idempotent: migrate reads the old device's twin and
+     * capabilities and writes them with the identity to the new hub (when the old device is already gone and the new
+     * one exists, an earlier attempt got that far); reset writes the enrollment's initial twin; then the old device
+     * is deleted when the device changed hub or id. Returns {@code assigned} with the move's substatus, or
+     * {@code failed} ({@link ErrorCode#HUB_WRITE_FAILED}, no hub) with the move still pending.
+     */
+    private DeviceRegistrationState completeMove(DeviceRegistrationState intended, HubMove move,
+            DeviceAuthenticator.Matched match, Instant now) {
+        Substatus substatus = move.substatus();
+        try {
+            HubConnector source = connector(move.fromHub());
+            HubConnector target = connector(move.toHub());
+            DeviceIdentity identity = identity(move.toHub(), move.toDeviceId(), match);
+            if (move.mode() == HubMove.Mode.MIGRATE) {
+                Optional<DeviceData> data = source.readData(move.fromHub(), move.fromDeviceId());
+                if (data.isPresent()) {
+                    DeviceCapabilities old = source.find(move.fromHub(), move.fromDeviceId())
+                            .map(DeviceIdentity::capabilities).orElse(identity.capabilities());
+                    target.createOrReplace(new DeviceIdentity(identity.hub(), identity.deviceId(),
+                            identity.authentication(), old, identity.status()), data.get());
+                } else if (target.find(move.toHub(), move.toDeviceId()).isEmpty()) {
+                    LOG.warn("reprovisioning found no device to migrate; created from the initial twin "
+                            + "[registration-id: {}, from: {}/{}, to: {}/{}]", intended.registrationId(),
+                            move.fromHub(), move.fromDeviceId(), move.toHub(), move.toDeviceId());
+                    target.createOrUpdate(identity, initialTwin(match));
+                    substatus = Substatus.DEVICE_DATA_RESET;
+                }
+            } else {
+                target.createOrReplace(identity, DeviceData.initial(initialTwin(match)));
+            }
+            if (move.leavesOldDevice()) {
+                source.delete(move.fromHub(), move.fromDeviceId());
+            }
+        } catch (HubConnectorException | ProvisioningException e) {
+            String message = "the device could not be moved from hub '" + move.fromHub() + "' to hub '" + move.toHub()
+                    + "' (the next registration retries): " + e.getMessage();
+            LOG.warn("hub move failed [registration-id: {}, from: {}/{}, to: {}/{}]: {}", intended.registrationId(),
+                    move.fromHub(), move.fromDeviceId(), move.toHub(), move.toDeviceId(), e.getMessage());
+            return new DeviceRegistrationState(intended.registrationId(), intended.createdDateTimeUtc(), null, null,
+                    RegistrationStatus.FAILED, null, ErrorCode.HUB_WRITE_FAILED.code(), message, now,
+                    Etags.newRegistrationEtag(), intended.symmetricKey(), intended.x509(), null);
+        }
+        AUDIT.info("device reprovisioned [registration-id: {}, from: {}/{}, to: {}/{}, substatus: {}]",
+                intended.registrationId(), move.fromHub(), move.fromDeviceId(), move.toHub(), move.toDeviceId(),
+                substatus);
+        return assigned(intended.registrationId(), Objects.requireNonNull(intended.createdDateTimeUtc()),
+                move.toHub(), move.toDeviceId(), substatus, now, Etags.newRegistrationEtag(), intended.symmetricKey(),
+                intended.x509(), intended.payload());
+    }
+
+    private HubConnector connector(String hub) {
+        return connectors.forHub(hub).orElseThrow(() -> new HubConnectorException(
+                "no hub connector is configured for hub '" + hub + "'"));
     }
 
     /**
@@ -297,9 +482,7 @@ public final class Registrar {
         String hub = Objects.requireNonNull(intended.assignedHub());
         String deviceId = Objects.requireNonNull(intended.deviceId());
         try {
-            HubConnector connector = connectors.forHub(hub).orElseThrow(() -> new HubConnectorException(
-                    "no hub connector is configured for hub '" + hub + "'"));
-            connector.createOrUpdate(identity(hub, deviceId, match), initialTwin(match));
+            connector(hub).createOrUpdate(identity(hub, deviceId, match), initialTwin(match));
         } catch (HubConnectorException | ProvisioningException e) {
             String message = "the device identity could not be written to hub '" + hub + "': " + e.getMessage();
             LOG.warn("hub write failed [registration-id: {}, hub: {}, device-id: {}]: {}",
@@ -309,7 +492,8 @@ public final class Registrar {
                     Etags.newRegistrationEtag(), intended.symmetricKey(), intended.x509(), null);
         }
         return new DeviceRegistrationState(intended.registrationId(), intended.createdDateTimeUtc(), hub, deviceId,
-                RegistrationStatus.ASSIGNED, Substatus.INITIAL_ASSIGNMENT, null, null, now,
+                RegistrationStatus.ASSIGNED, intended.substatus() == null ? Substatus.INITIAL_ASSIGNMENT
+                        : intended.substatus(), null, null, now,
                 Etags.newRegistrationEtag(), intended.symmetricKey(), intended.x509(), intended.payload());
     }
 

@@ -57,6 +57,18 @@ public final class RegistrationRecordService {
         AUDIT.info("registration record deleted [registration-id: {}]", registrationId);
     }
 
+    /**
+     * Marks the record so that the device's next registration runs allocation again, whatever its reprovision policy
+     * (operator's reprovision: the device moves if the current enrollment and linked hubs give another hub, its data
+     * migrated or reset per the policy); 404 when the device has no record.
+     */
+    public void requestReprovision(String registrationId) {
+        if (!store.requestReprovision(registrationId)) {
+            throw notFound(registrationId);
+        }
+        AUDIT.info("registration marked for reprovisioning [registration-id: {}]", registrationId);
+    }
+
     /** A page of the records of devices that registered through {@code groupId}, ordered by registration id. */
     public Page<DeviceRegistrationState> queryGroup(String groupId, int pageSize, @Nullable String continuation) {
         int size = Page.pageSize(pageSize);

@@ -1,5 +1,6 @@
 package io.opendps.core.store;
 
+import io.opendps.core.hub.DeviceData;
 import io.opendps.core.hub.DeviceIdentity;
 import io.opendps.core.hub.HubMessage;
 import io.opendps.core.hub.InitialTwin;
@@ -24,6 +25,19 @@ public interface HubStore {
      * @return true when the device was created
      */
     boolean upsertDevice(DeviceIdentity identity, InitialTwin initialTwin);
+
+    /**
+     * Creates the device with a twin holding {@code data} (versions 1), or replaces the identity of an existing
+     * device and sets its twin to {@code data}: a section whose content changes gets its version plus one, an
+     * unchanged one keeps its version (tags have no version). One transaction.
+     *
+     * @return the twin before (null for a new device) and after
+     */
+    Replaced replaceDevice(DeviceIdentity identity, DeviceData data);
+
+    /** The outcome of {@link #replaceDevice}. */
+    record Replaced(@Nullable Twin before, Twin after) {
+    }
 
     /** The identity of a device. */
     Optional<DeviceIdentity> findDevice(String hub, String deviceId);

@@ -313,4 +313,67 @@ class BuiltInHubTest {
         assertThatThrownBy(() -> hub.device(HUB, "dev-1")).hasMessageContaining("no device 'dev-1'");
         assertThat(deleted).hasSize(1);
     }
+
+    @Test
+    void readData_returnsTagsDesiredAndReported_emptyForAnUnknownDevice() {
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+        hub.patchReported(HUB, "dev-1", json("{\"fw\":\"1.0\"}"));
+
+        DeviceData data = hub.readData(HUB, "dev-1").orElseThrow();
+
+        assertThat(Json.toText(data.tags())).isEqualTo("{\"site\":\"north\"}");
+        assertThat(data.desired().path("interval").asInt()).isEqualTo(30);
+        assertThat(Json.toText(data.reported())).isEqualTo("{\"fw\":\"1.0\"}");
+        assertThat(hub.readData(HUB, "nobody")).isEmpty();
+    }
+
+    @Test
+    void createOrReplace_newDevice_holdsTheDataAtVersionOne() {
+        hub.createOrReplace(device("dev-1", KEY), new DeviceData(json("{\"t\":1}"), json("{\"d\":2}"),
+                json("{\"r\":3}")));
+
+        Twin twin = hub.twin(HUB, "dev-1");
+        assertThat(Json.toText(twin.tags())).isEqualTo("{\"t\":1}");
+        assertThat(Json.toText(twin.deviceView())).isEqualTo("{\"desired\":{\"d\":2,\"$version\":1},"
+                + "\"reported\":{\"r\":3,\"$version\":1}}");
+        assertThat(pushed).isEmpty();
+    }
+
+    @Test
+    void createOrReplace_existingDevice_bumpsChangedSectionsAndPushesTheDesiredChange() {
+        hub.createOrUpdate(device("dev-1", KEY), initial());
+        hub.patchReported(HUB, "dev-1", json("{\"fw\":\"1.0\"}"));
+
+        hub.createOrReplace(device("dev-1", OTHER_KEY), DeviceData.initial(InitialTwin.fromEnrollment(
+                json("{\"properties\":{\"desired\":{\"interval\":5}}}"))));
+
+        Twin twin = hub.twin(HUB, "dev-1");
+        assertThat(Json.toText(twin.tags())).isEqualTo("{}");
+        assertThat(Json.toText(twin.deviceView())).isEqualTo("{\"desired\":{\"interval\":5,\"$version\":2},"
+                + "\"reported\":{\"$version\":3}}");
+        assertThat(hub.find(HUB, "dev-1")).contains(device("dev-1", OTHER_KEY));
+        assertThat(pushed).containsExactly(HUB + "/dev-1 {\"interval\":5,\"mode\":null,\"$version\":2}");
+    }
+
+    @Test
+    void createOrReplace_sameDataTwice_isIdempotentVersionsIncluded() {
+        DeviceData data = new DeviceData(json("{\"t\":1}"), json("{\"d\":2}"), json("{\"r\":3}"));
+        hub.createOrReplace(device("dev-1", KEY), data);
+
+        hub.createOrReplace(device("dev-1", KEY), data);
+
+        Twin twin = hub.twin(HUB, "dev-1");
+        assertThat(twin.desiredVersion()).isEqualTo(1);
+        assertThat(twin.reportedVersion()).isEqualTo(1);
+        assertThat(pushed).isEmpty();
+    }
+
+    @Test
+    void createOrReplace_hubNotServed_isAConnectorFailure() {
+        DeviceIdentity elsewhere = new DeviceIdentity("hub-9.example.com", "dev-1", DeviceAuthentication.sas(KEY),
+                DeviceCapabilities.NONE, DeviceStatus.ENABLED);
+
+        assertThatThrownBy(() -> hub.createOrReplace(elsewhere, DeviceData.initial(InitialTwin.empty())))
+                .isInstanceOf(HubConnectorException.class).hasMessageContaining("hub-9.example.com");
+    }
 }

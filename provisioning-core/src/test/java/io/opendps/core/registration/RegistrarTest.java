@@ -737,7 +737,7 @@ class RegistrarTest {
     // --- allocation failure ---
 
     @Test
-    void register_staticHubNoLongerLinked_failsWith400208() {
+    void register_staticHubNoLongerLinked_failsWith400209() {
         enrollmentStore.insertEnrollment(new IndividualEnrollment(DEVICE, null, null,
                 AttestationMechanism.symmetricKey(DEVICE_KEY, OTHER_KEY), DeviceCapabilities.NONE,
                 "gone.azure-devices.net", null, "\"e-1\"", ProvisioningStatus.ENABLED, null, T0, T0, null, null, null,
@@ -749,12 +749,12 @@ class RegistrarTest {
         assertThat(polled.operation().status()).isEqualTo(RegistrationStatus.FAILED);
         DeviceRegistrationState state = polled.operation().registrationState();
         assertThat(state.status()).isEqualTo(RegistrationStatus.FAILED);
-        assertThat(state.errorCode()).isEqualTo(400208);
+        assertThat(state.errorCode()).isEqualTo(400209);
         assertThat(state.errorMessage()).contains("gone.azure-devices.net");
         assertThat(state.assignedHub()).isNull();
         assertThat(state.deviceId()).isNull();
         assertThat(registrations.find(DEVICE).orElseThrow().status()).isEqualTo(RegistrationStatus.FAILED);
         assertThat(Json.toText(polled.body())).startsWith("{\"operationId\":").contains("\"status\":\"failed\"",
-                "\"errorCode\":400208");
+                "\"errorCode\":400209");
     }
 }

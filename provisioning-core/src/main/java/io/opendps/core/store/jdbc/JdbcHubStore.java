@@ -2,6 +2,7 @@ package io.opendps.core.store.jdbc;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.opendps.core.hub.DeviceData;
 import io.opendps.core.hub.DeviceIdentity;
 import io.opendps.core.hub.HubMessage;
 import io.opendps.core.hub.InitialTwin;
@@ -80,6 +81,51 @@ public final class JdbcHubStore implements HubStore {
     }
 
     @Override
+    public Replaced replaceDevice(DeviceIdentity identity, DeviceData data) {
+        return db.inTransaction("replacing hub device [" + identity.hub() + "/" + identity.deviceId() + "]", c -> {
+            Twin before = readTwin(c, identity.hub(), identity.deviceId(), true).orElse(null);
+            if (before == null) {
+                try (PreparedStatement ps = c.prepareStatement("MERGE INTO hub_device (hub_key, device_id, identity) "
+                        + "KEY (hub_key, device_id) VALUES (?, ?, ?)")) {
+                    ps.setString(1, identity.hub());
+                    ps.setString(2, identity.deviceId());
+                    ps.setString(3, Documents.write(identity));
+                    ps.executeUpdate();
+                }
+                Twin after = new Twin(identity.hub(), identity.deviceId(), data.tags(), data.desired(), 1,
+                        data.reported(), 1, 1);
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO hub_twin (hub_key, device_id, tags, "
+                        + "desired, desired_version, reported, reported_version, twin_version) "
+                        + "VALUES (?, ?, ?, ?, 1, ?, 1, 1)")) {
+                    ps.setString(1, identity.hub());
+                    ps.setString(2, identity.deviceId());
+                    ps.setString(3, Documents.write(after.tags()));
+                    ps.setString(4, Documents.write(after.desired()));
+                    ps.setString(5, Documents.write(after.reported()));
+                    ps.executeUpdate();
+                }
+                return new Replaced(null, after);
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE hub_device SET identity = ? WHERE hub_key = ? AND device_id = ?")) {
+                ps.setString(1, Documents.write(identity));
+                ps.setString(2, identity.hub());
+                ps.setString(3, identity.deviceId());
+                ps.executeUpdate();
+            }
+            boolean unchanged = data.tags().equals(before.tags()) && data.desired().equals(before.desired())
+                    && data.reported().equals(before.reported());
+            Twin after = new Twin(before.hub(), before.deviceId(), data.tags(), data.desired(),
+                    data.desired().equals(before.desired()) ? before.desiredVersion() : before.desiredVersion() + 1,
+                    data.reported(),
+                    data.reported().equals(before.reported()) ? before.reportedVersion() : before.reportedVersion() + 1,
+                    unchanged ? before.version() : before.version() + 1);
+            writeTwin(c, after);
+            return new Replaced(before, after);
+        });
+    }
+
+    @Override
     public Optional<DeviceIdentity> findDevice(String hub, String deviceId) {
         return db.inTransaction("reading hub device [" + hub + "/" + deviceId + "]", c -> {
             try (PreparedStatement ps = c.prepareStatement(
@@ -143,21 +189,25 @@ public final class JdbcHubStore implements HubStore {
                 return Optional.empty();
             }
             Twin next = change.apply(current.get());
-            try (PreparedStatement ps = c.prepareStatement("UPDATE hub_twin SET tags = ?, desired = ?, "
-                    + "desired_version = ?, reported = ?, reported_version = ?, twin_version = ? "
-                    + "WHERE hub_key = ? AND device_id = ?")) {
-                ps.setString(1, Documents.write(next.tags()));
-                ps.setString(2, Documents.write(next.desired()));
-                ps.setLong(3, next.desiredVersion());
-                ps.setString(4, Documents.write(next.reported()));
-                ps.setLong(5, next.reportedVersion());
-                ps.setLong(6, next.version());
-                ps.setString(7, Ids.key(hub));
-                ps.setString(8, deviceId);
-                ps.executeUpdate();
-            }
+            writeTwin(c, next);
             return Optional.of(next);
         });
+    }
+
+    private static void writeTwin(Connection c, Twin twin) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE hub_twin SET tags = ?, desired = ?, "
+                + "desired_version = ?, reported = ?, reported_version = ?, twin_version = ? "
+                + "WHERE hub_key = ? AND device_id = ?")) {
+            ps.setString(1, Documents.write(twin.tags()));
+            ps.setString(2, Documents.write(twin.desired()));
+            ps.setLong(3, twin.desiredVersion());
+            ps.setString(4, Documents.write(twin.reported()));
+            ps.setLong(5, twin.reportedVersion());
+            ps.setLong(6, twin.version());
+            ps.setString(7, Ids.key(twin.hub()));
+            ps.setString(8, twin.deviceId());
+            ps.executeUpdate();
+        }
     }
 
     private static Optional<Twin> readTwin(Connection c, String hub, String deviceId, boolean lock)

@@ -1,6 +1,7 @@
 package io.opendps.core.store.jdbc;
 
 import io.opendps.core.registration.DeviceRegistrationState;
+import io.opendps.core.registration.HubMove;
 import io.opendps.core.registration.RegistrationOperation;
 import io.opendps.core.store.Ids;
 import io.opendps.core.store.RegistrationStore;
@@ -41,18 +42,18 @@ public final class JdbcRegistrationStore implements RegistrationStore {
     }
 
     @Override
-    public void saveAttempt(DeviceRegistrationState state, RegistrationOperation operation) {
+    public void saveAttempt(DeviceRegistrationState state, RegistrationOperation operation, @Nullable HubMove move) {
         db.inTransaction("saving registration [" + state.registrationId() + "]", c -> {
-            upsertRecord(c, state);
+            upsertRecord(c, state, move);
             insertOperation(c, operation);
             return null;
         });
     }
 
     @Override
-    public void saveOutcome(DeviceRegistrationState state, RegistrationOperation operation) {
+    public void saveOutcome(DeviceRegistrationState state, RegistrationOperation operation, @Nullable HubMove move) {
         db.inTransaction("saving registration outcome [" + state.registrationId() + "]", c -> {
-            upsertRecord(c, state);
+            upsertRecord(c, state, move);
             try (PreparedStatement ps = c.prepareStatement("MERGE INTO registration_operation "
                     + "(operation_id, registration_id_key, created_at, document) KEY (operation_id) VALUES (?, ?, ?, ?)")) {
                 ps.setString(1, operation.operationId());
@@ -65,16 +66,66 @@ public final class JdbcRegistrationStore implements RegistrationStore {
         });
     }
 
-    private static void upsertRecord(Connection c, DeviceRegistrationState state) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "MERGE INTO registration (id_key, group_id_key, etag, document) KEY (id_key) VALUES (?, ?, ?, ?)")) {
+    /** Insert or replace; {@code reprovision_requested} is left as it is (its own methods change it). */
+    private static void upsertRecord(Connection c, DeviceRegistrationState state, @Nullable HubMove move)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("MERGE INTO registration (id_key, group_id_key, etag, document, "
+                + "hub_move) KEY (id_key) VALUES (?, ?, ?, ?, ?)")) {
             String group = state.enrollmentGroupId();
             ps.setString(1, Ids.key(state.registrationId()));
             ps.setString(2, group == null ? null : Ids.key(group));
             ps.setString(3, Objects.requireNonNull(state.etag(), "etag"));
             ps.setString(4, Documents.write(state));
+            ps.setString(5, move == null ? null : Documents.write(move));
             ps.executeUpdate();
         }
+    }
+
+    @Override
+    public Optional<HubMove> findMove(String registrationId) {
+        return db.inTransaction("reading hub move [" + registrationId + "]", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT hub_move FROM registration WHERE id_key = ?")) {
+                ps.setString(1, Ids.key(registrationId));
+                try (ResultSet rs = ps.executeQuery()) {
+                    String json = rs.next() ? rs.getString(1) : null;
+                    return json == null ? Optional.empty() : Optional.of(Documents.read(json, HubMove.class));
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean requestReprovision(String registrationId) {
+        return setReprovisionRequested(registrationId, true);
+    }
+
+    @Override
+    public boolean reprovisionRequested(String registrationId) {
+        return db.inTransaction("reading reprovision mark [" + registrationId + "]", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT reprovision_requested FROM registration WHERE id_key = ?")) {
+                ps.setString(1, Ids.key(registrationId));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void clearReprovisionRequest(String registrationId) {
+        setReprovisionRequested(registrationId, false);
+    }
+
+    private boolean setReprovisionRequested(String registrationId, boolean value) {
+        return db.inTransaction("marking registration for reprovisioning [" + registrationId + "]", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE registration SET reprovision_requested = ? WHERE id_key = ?")) {
+                ps.setBoolean(1, value);
+                ps.setString(2, Ids.key(registrationId));
+                return ps.executeUpdate() > 0;
+            }
+        });
     }
 
     private static void insertOperation(Connection c, RegistrationOperation op) throws SQLException {
