@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /**
  * The port through which the registrar hands a device to its hub. Implementations: the {@link BuiltInHub} (hubs
- * served by OpenDPS itself); a webhook connector comes later.
+ * served by OpenDPS itself) and the {@link WebhookHubConnector} (the user's backend over signed HTTPS calls).
  *
  * <p>Every write is idempotent: writing the same identity twice leaves the hub as after one write, so the registrar
  * can simply redo a write whose outcome it never learned (a crash, a timeout). Calls are synchronous and may be
@@ -27,4 +27,10 @@ public interface HubConnector {
 
     /** Deletes the device and its twin; false when it did not exist. */
     boolean delete(String hub, String deviceId);
+
+    /** The device's twin data in hub; empty when the device does not exist there. */
+    Optional<DeviceData> readData(String hub, String deviceId);
+
+    /** Creates or updates the identity and replaces its twin with data (reprovisioning: migrate / reset). Idempotent. */
+    DeviceIdentity createOrReplace(DeviceIdentity identity, DeviceData data);
 }

@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code static}, or the legacy {@code iotHubHostName} under any policy but {@code custom}: that hub (a hub
  *       no longer linked fails the registration with {@code 400208}).</li>
- *   <li>{@code hashed} and no policy (the service default is {@code hashed}): weighted rendezvous hashing
- *       ({@link Allocator}).</li>
+ *   <li>{@code hashed}: weighted rendezvous hashing ({@link Allocator}).</li>
+ *   <li>No policy on the enrollment: the service's default policy ({@link Allocator#defaultPolicy()}, managed
+ *       through the service API, {@code hashed} unless changed), read at registration time as in Azure. A
+ *       default of {@code static} with no hub on the enrollment fails the registration with {@code 400208}.</li>
  *   <li>{@code geoLatency}: exactly like {@code hashed}. A single-site server sees the same latency to every
  *       linked hub, and Azure hashes ties, so this is what geo-latency reduces to here; #6 may rank hubs by their
  *       {@code location} once hubs have one.</li>
@@ -71,7 +73,15 @@ final class PolicyAllocation {
         if (policy == AllocationPolicy.CUSTOM) {
             return customUnavailable(registrationId, match.enrollment(), custom);
         }
-        return allocator.allocate(registrationId, hubHostName != null ? hubHostName : staticHub(policy, hubs));
+        AllocationPolicy effective = policy != null ? policy : allocator.defaultPolicy();
+        String staticHub = hubHostName != null ? hubHostName : staticHub(effective, hubs);
+        if (effective == AllocationPolicy.STATIC && staticHub == null) {
+            return new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, policy == null
+                    ? "the service's default allocation policy is static, but the enrollment names no hub "
+                            + "(set iotHubHostName or one iotHubs entry, or an allocationPolicy)"
+                    : "the static allocation policy needs exactly one hub in the enrollment's iotHubs");
+        }
+        return allocator.allocate(registrationId, staticHub);
     }
 
     private static @Nullable String staticHub(@Nullable AllocationPolicy policy, @Nullable List<String> hubs) {

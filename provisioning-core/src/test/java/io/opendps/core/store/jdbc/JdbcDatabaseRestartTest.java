@@ -64,7 +64,7 @@ class JdbcDatabaseRestartTest {
             first = history(db);
         }
         assertThat(first).filteredOn(row -> !row.contains(":null:"))
-                .containsExactly("1:1:true", "2:2:true", "3:3:true", "4:4:true");
+                .containsExactly("1:1:true", "2:2:true", "3:3:true", "4:4:true", "5:6:true");
 
         try (JdbcDatabase db = JdbcDatabase.open(DatabaseOptions.h2File(dir))) {
             assertThat(history(db)).isEqualTo(first);
