@@ -15,6 +15,7 @@ import io.opendps.core.registration.RegistrationRecordService;
 import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.json.Json;
 import io.opendps.core.json.JsonProblem;
+import io.opendps.core.linkedhub.LinkedHubService;
 import io.opendps.core.service.AccessPolicyService;
 import io.opendps.core.service.AccessRight;
 import io.opendps.core.service.ServiceAuthorizer;
@@ -53,11 +54,13 @@ public final class ServiceApi {
     private final CaCertificateApi caCertificates;
     private final RegistrationRecordService registrations;
     private final AccessPolicyApi accessPolicies;
+    private final LinkedHubApi linkedHubs;
 
     public ServiceApi(EnrollmentService enrollments, RegistrationRecordService registrations,
             CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock,
-            AccessPolicyService accessPolicies) {
+            AccessPolicyService accessPolicies, LinkedHubService linkedHubs) {
         this.accessPolicies = new AccessPolicyApi(accessPolicies);
+        this.linkedHubs = new LinkedHubApi(linkedHubs);
         this.caCertificates = new CaCertificateApi(caCertificates);
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
@@ -94,6 +97,11 @@ public final class ServiceApi {
             requireApiVersion(r);
             String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
             return accessPolicies.handle(r, path, actor);
+        }
+        if (LinkedHubApi.serves(path)) {
+            requireApiVersion(r);
+            String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
+            return linkedHubs.handle(r, path, actor);
         }
         String collection = r.segmentLower(0);
         if (collection.equals("registrations")) {
