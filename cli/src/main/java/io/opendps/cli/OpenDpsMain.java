@@ -12,7 +12,7 @@ import picocli.CommandLine.HelpCommand;
 @Command(name = "opendps", mixinStandardHelpOptions = true, version = "OpenDPS 0.1.0",
         description = "A self-hosted device provisioning service speaking the Azure IoT Hub DPS protocols.",
         subcommands = {ServeCommand.class, InfoCommand.class, EnrollmentCommand.class, GroupCommand.class,
-            RegistrationCommand.class, BulkCommand.class, QueryCommand.class, PolicyCommand.class,
+            RegistrationCommand.class, BulkCommand.class, QueryCommand.class, PolicyCommand.class, HubCommand.class,
             DeriveKeyCommand.class, CaCommand.class, CertCommand.class, DeviceCommand.class, DemoCommand.class, HelpCommand.class})
 public final class OpenDpsMain {
 
