@@ -17,6 +17,8 @@ import io.opendps.core.ca.CaCertificateService;
 import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.hub.HubDeviceAuthenticator;
+import io.opendps.core.hub.WebhookHubConnector;
+import io.opendps.core.linkedhub.LinkedHubService;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
 import io.opendps.core.registration.RegistrationRecordService;
@@ -31,6 +33,7 @@ import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcDatabase;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcHubStore;
+import io.opendps.core.store.jdbc.JdbcLinkedHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.store.jdbc.JdbcSettingsStore;
 import io.opendps.core.store.jdbc.JdbcTpmKeyStore;
@@ -39,6 +42,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -48,8 +53,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -57,6 +66,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,13 +89,15 @@ public final class OpenDpsServer implements AutoCloseable {
     private final RegistrationStore registrations;
     private final CaCertificateService caCertificates;
     private final BuiltInHub hub;
+    private final LinkedHubService linkedHubs;
     private final DpsExtension extension;
     private final Deque<AutoCloseable> resources;
 
     private OpenDpsServer(ServiceFile serviceFile, EnrollmentService enrollments, RegistrationStore registrations,
-            CaCertificateService caCertificates, BuiltInHub hub, DpsExtension extension,
+            CaCertificateService caCertificates, BuiltInHub hub, LinkedHubService linkedHubs, DpsExtension extension,
             Deque<AutoCloseable> resources) {
         this.serviceFile = serviceFile;
+        this.linkedHubs = linkedHubs;
         this.hub = hub;
         this.enrollments = enrollments;
         this.registrations = registrations;
@@ -117,28 +129,42 @@ public final class OpenDpsServer implements AutoCloseable {
         int mqttPort = choosePort(options.bindAddress(), options.mqttPort(), "device MQTT/TLS", "--mqtt-port");
         int httpsPort = choosePort(options.bindAddress(), options.httpsPort(), "HTTPS", "--https-port");
 
-        // Hub names are in the certificate too: devices connect to their hub by name. A data directory whose
-        // certificate lacks a name gets a re-issued server certificate (same CA), see TlsMaterial.
-        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, options.certificateNames(), clock);
         JdbcDatabase db = JdbcDatabase.open(withPool(DatabaseOptions.h2File(dataDir.resolve("db")),
                 options.workerThreads()));
         resources.push(db);
+        // Linked hubs are stored: the first start links the default hub (or the --hub names); --hub names missing
+        // later are added with the built-in connector; API changes to existing hubs are kept.
+        HttpClient webhookClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        LinkedHubService linkedHubs = new LinkedHubService(new JdbcLinkedHubStore(db),
+                stored -> new WebhookHubConnector(stored.hostName(), URI.create(Objects.requireNonNull(
+                        stored.webhookUrl())), Objects.requireNonNull(stored.webhookSecret()), webhookClient,
+                        WebhookHubConnector.Options.defaults(), clock), clock);
+        linkedHubs.initialize(options.effectiveHubs(), options.hubs());
+        // Built-in hub names are in the certificate too: devices connect to their hub by name. A data directory
+        // whose certificate lacks a name gets a re-issued server certificate (same CA), see TlsMaterial. A built-in
+        // hub linked at run time is only added at the next start (LinkedHubView.certificateCoversHostName).
+        List<String> certificateNames = certificateNames(options.hostNames(), linkedHubs.builtInHubs());
+        TlsMaterial tls = TlsMaterial.loadOrCreate(dataDir, certificateNames, clock);
+        Set<String> covered = certificateNames.stream().map(n -> n.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
+        linkedHubs.certificateCovers(covered::contains);
         JdbcEnrollmentStore enrollmentStore = new JdbcEnrollmentStore(db);
         JdbcRegistrationStore registrationStore = new JdbcRegistrationStore(db);
         JdbcSettingsStore settings = new JdbcSettingsStore(db, clock);
         ServiceIdentity identity = ServiceIdentity.loadOrCreate(settings);
         ServiceFile serviceFile = new ServiceFile(dataDir, settings);
 
-        Allocator allocator = new Allocator(options.effectiveHubs().stream().map(LinkedHub::of).toList());
+        Allocator allocator = new Allocator(linkedHubs);
         SasVerifier verifier = new SasVerifier(clock, Duration.ofMinutes(5));
         CaCertificateService caCertificates = new CaCertificateService(new JdbcCaCertificateStore(db),
                 enrollmentStore, CaCertificateOptions.autoVerify(options.autoVerifyCa()), clock);
-        BuiltInHub hub = new BuiltInHub(options.effectiveHubs(), new JdbcHubStore(db), clock,
+        BuiltInHub hub = new BuiltInHub(linkedHubs::builtInHubs, new JdbcHubStore(db), clock,
                 BuiltInHub.DEFAULT_MESSAGE_CAP);
         Registrar registrar = new Registrar(identity.idScope(),
                 new DeviceAuthenticator(identity.idScope(), enrollmentStore, verifier, caCertificates,
                         new X509ChainValidator(clock), new TpmAttestor(new JdbcTpmKeyStore(db), clock,
-                                new SecureRandom())), registrationStore, allocator, hub.connectors(), clock);
+                                new SecureRandom())), registrationStore, allocator, linkedHubs.connectors(hub),
+                clock);
         EnrollmentService enrollments = new EnrollmentService(enrollmentStore, registrationStore, allocator,
                 caCertificates, clock);
 
@@ -154,20 +180,22 @@ public final class OpenDpsServer implements AutoCloseable {
         startBroker(options, dataDir, mqttPort, tls, extension, resources);
         ServiceApi api = new ServiceApi(enrollments, new RegistrationRecordService(registrationStore), caCertificates,
                 new ServiceAuthorizer(settings, serviceAudiences(options.hostNames(), httpsPort), verifier), clock,
-                new AccessPolicyService(settings, serviceFile, clock), hub, extension::hubDeviceConnected);
+                new AccessPolicyService(settings, serviceFile, clock), hub, extension::hubDeviceConnected, linkedHubs);
         HttpsServer https = startHttps(options, httpsPort, tls, api, new DeviceApi(registrar, clock), workers);
         resources.push(https);
 
         ServiceInfo info = new ServiceInfo(identity.idScope(), tls.caCertificatePath(), options.hostNames().get(0),
                 mqttPort, options.hostNames().get(0), https.port(), ServiceFile.connectionString(
-                options.hostNames().get(0), https.port(), identity.owner()), options.effectiveHubs());
+                options.hostNames().get(0), https.port(), identity.owner()),
+                linkedHubs.hubs().stream().map(LinkedHub::hostName).toList());
         serviceFile.publish(info);
         // The API is already listening: a policy change made before publish() found no file to refresh.
         serviceFile.refresh();
         LOG.info("OpenDPS started in {} ms [id-scope: {}, mqtt: {}, https: {}, hubs: {}]",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), info.idScope(), info.mqttEndpoint(),
                 info.httpsEndpoint(), info.hubs());
-        return new OpenDpsServer(serviceFile, enrollments, registrationStore, caCertificates, hub, extension, resources);
+        return new OpenDpsServer(serviceFile, enrollments, registrationStore, caCertificates, hub, linkedHubs,
+                extension, resources);
     }
 
     /**
@@ -194,6 +222,11 @@ public final class OpenDpsServer implements AutoCloseable {
      */
     public BuiltInHub hub() {
         return hub;
+    }
+
+    /** Direct access to the linked hubs and the default allocation policy (tests). */
+    public LinkedHubService linkedHubs() {
+        return linkedHubs;
     }
 
     /** Direct access to registration records (tests). */
@@ -292,6 +325,13 @@ public final class OpenDpsServer implements AutoCloseable {
         } catch (IOException e) {
             return true;
         }
+    }
+
+    /** Every name the server certificate must cover: the host names, then the built-in linked hubs. */
+    static List<String> certificateNames(List<String> hostNames, Set<String> builtInHubs) {
+        LinkedHashSet<String> names = new LinkedHashSet<>(hostNames);
+        builtInHubs.stream().sorted().forEach(names::add);
+        return List.copyOf(names);
     }
 
     /**

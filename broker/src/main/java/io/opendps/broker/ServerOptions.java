@@ -13,8 +13,9 @@ import java.util.List;
  * @param bindAddress the address the listeners bind
  * @param mqttPort device MQTT over TLS (DPS: 8883; 0 picks a free port)
  * @param httpsPort service API and HTTPS device API (DPS: 443; 0 picks a free port)
- * @param hubs linked hub host names, all served by the built-in hub on the device port; empty means one hub named
- *     by {@link #effectiveHubs()}
+ * @param hubs linked hub host names ({@code --hub}): the first start links them (empty: one hub named by
+ *     {@link #effectiveHubs()}); later starts add those missing, with the built-in connector, and keep changes made
+ *     through the service API
  * @param replyDelay delay before each MQTT reply (the Java SDK loses instant replies; HTTPS replies need none)
  * @param workerThreads size of the worker pool (store and crypto work) and of the database pool
  * @param workerQueue requests that may wait for a worker before devices get 429
@@ -84,7 +85,10 @@ public record ServerOptions(Path dataDir, List<String> hostNames, String bindAdd
         return List.of(hostNames.stream().filter(h -> h.indexOf('.') > 0).findFirst().orElse(LOOPBACK_HUB));
     }
 
-    /** Every name the server certificate must cover: the host names, then the linked hubs. */
+    /**
+     * The names of a fresh data directory's certificate: the host names, then the linked hubs of a first start. The
+     * server itself certifies the stored built-in hubs (see {@code OpenDpsServer}).
+     */
     public List<String> certificateNames() {
         java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>(hostNames);
         names.addAll(effectiveHubs());

@@ -44,9 +44,11 @@ import picocli.CommandLine.Spec;
  * within {@code --timeout}.
  */
 @Command(name = "hub", mixinStandardHelpOptions = true,
-        description = "The built-in hubs: list devices, show and update twins, delete devices, read telemetry.",
-        subcommands = {HubCommand.Devices.class, HubCommand.Device.class, HubCommand.Twin.class,
-            HubCommand.Messages.class})
+        description = {"Linked hubs: list, add, update, remove, and the service's default allocation policy.",
+            "The built-in hubs: list devices, show and update twins, delete devices, read telemetry."},
+        subcommands = {LinkedHubCommands.ListAll.class, LinkedHubCommands.Add.class, LinkedHubCommands.Update.class,
+            LinkedHubCommands.Remove.class, LinkedHubCommands.DefaultPolicy.class, HubCommand.Devices.class,
+            HubCommand.Device.class, HubCommand.Twin.class, HubCommand.Messages.class})
 final class HubCommand {
 
     static String hubPath(String hub, String resource) {

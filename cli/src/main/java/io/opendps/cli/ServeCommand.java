@@ -46,8 +46,9 @@ final class ServeCommand implements Callable<Integer> {
     int httpsPort;
 
     @Option(names = "--hub", description = "A linked IoT hub host name, served by the built-in hub on the device "
-            + "port; repeatable. Use DNS names that resolve to this server. Default: the first --host name with a "
-            + "dot, else 127.0.0.1.")
+            + "port; repeatable. Use DNS names that resolve to this server. The first start links these (default: "
+            + "the first --host name with a dot, else 127.0.0.1); later starts add missing ones and keep changes "
+            + "made with './opendps hub ...'.")
     List<String> hubs = new ArrayList<>();
 
     @Option(names = "--auto-verify-ca", description = "Local development only: accept CA certificates uploaded with "

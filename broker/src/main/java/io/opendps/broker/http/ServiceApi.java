@@ -16,6 +16,7 @@ import io.opendps.core.error.ProvisioningException;
 import io.opendps.core.hub.BuiltInHub;
 import io.opendps.core.json.Json;
 import io.opendps.core.json.JsonProblem;
+import io.opendps.core.linkedhub.LinkedHubService;
 import io.opendps.core.service.AccessPolicyService;
 import io.opendps.core.service.AccessRight;
 import io.opendps.core.service.ServiceAuthorizer;
@@ -58,16 +59,20 @@ public final class ServiceApi {
     private final RegistrationRecordService registrations;
     private final AccessPolicyApi accessPolicies;
     private final HubApi hubs;
+    private final LinkedHubApi linkedHubs;
 
     /**
      * @param hub the built-in hub (operator API under {@code /hubs/{H}/...})
      * @param hubDeviceConnected whether a hub device ({@code hub, deviceId}) is connected right now
+     * @param linkedHubs the linked hubs and the default allocation policy ({@code /linkedHubs}, {@code /settings})
      */
     public ServiceApi(EnrollmentService enrollments, RegistrationRecordService registrations,
             CaCertificateService caCertificates, ServiceAuthorizer authorizer, Clock clock,
-            AccessPolicyService accessPolicies, BuiltInHub hub, BiPredicate<String, String> hubDeviceConnected) {
+            AccessPolicyService accessPolicies, BuiltInHub hub, BiPredicate<String, String> hubDeviceConnected,
+            LinkedHubService linkedHubs) {
         this.accessPolicies = new AccessPolicyApi(accessPolicies);
         this.hubs = new HubApi(hub, hubDeviceConnected, authorizer);
+        this.linkedHubs = new LinkedHubApi(linkedHubs);
         this.caCertificates = new CaCertificateApi(caCertificates);
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
@@ -104,6 +109,11 @@ public final class ServiceApi {
             requireApiVersion(r);
             String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
             return accessPolicies.handle(r, path, actor);
+        }
+        if (LinkedHubApi.serves(path)) {
+            requireApiVersion(r);
+            String actor = authorizer.authorize(r.header("Authorization"), AccessRight.SERVICE_CONFIG).keyName();
+            return linkedHubs.handle(r, path, actor);
         }
         if (HubApi.serves(path)) {
             requireApiVersion(r);

@@ -17,6 +17,7 @@ import io.opendps.core.enrollment.EnrollmentService;
 import io.opendps.core.error.ErrorBody;
 import io.opendps.core.error.ErrorCode;
 import io.opendps.core.hub.BuiltInHub;
+import io.opendps.core.linkedhub.LinkedHubService;
 import io.opendps.core.json.Json;
 import io.opendps.core.registration.DeviceAuthenticator;
 import io.opendps.core.registration.Registrar;
@@ -33,6 +34,7 @@ import io.opendps.core.store.jdbc.JdbcCaCertificateStore;
 import io.opendps.core.store.jdbc.JdbcDatabase;
 import io.opendps.core.store.jdbc.JdbcEnrollmentStore;
 import io.opendps.core.store.jdbc.JdbcHubStore;
+import io.opendps.core.store.jdbc.JdbcLinkedHubStore;
 import io.opendps.core.store.jdbc.JdbcRegistrationStore;
 import io.opendps.core.store.jdbc.JdbcSettingsStore;
 import io.opendps.core.x509.X509ChainValidator;
@@ -78,7 +80,10 @@ class DeviceApiTest {
         service = new ServiceApi(new EnrollmentService(enrollments, registrations, allocator, cas, clock),
                 new RegistrationRecordService(registrations), cas,
                 new ServiceAuthorizer(settings, List.of("localhost"), verifier), clock,
-                new AccessPolicyService(settings, new AccessPolicyListener() { }, clock), hub, (h, d) -> false);
+                new AccessPolicyService(settings, new AccessPolicyListener() { }, clock), hub, (h, d) -> false,
+                new LinkedHubService(new JdbcLinkedHubStore(db), stored -> {
+                    throw new AssertionError("no webhook hubs here");
+                }, clock));
     }
 
     @AfterEach

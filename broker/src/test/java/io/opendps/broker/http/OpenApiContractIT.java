@@ -592,6 +592,46 @@ class OpenApiContractIT {
         call("DELETE", "/authorizationPolicies/" + policyName).send(409, -1);
     }
 
+    // ================================================================ linked hubs and allocation settings
+
+    @Test
+    @Exercises({"GET /linkedHubs", "PUT /linkedHubs/{hostName}", "GET /linkedHubs/{hostName}",
+        "DELETE /linkedHubs/{hostName}", "GET /settings/allocation", "PUT /settings/allocation"})
+    void linkedHubs_lifecycleSecretsAndErrors() throws Exception {
+        assertThat(call("GET", "/linkedHubs").send(200).json().path("value").findValuesAsText("hostName"))
+                .contains(HUB);
+        String name = "contract-hub.example.com";
+        JsonNode created = call("PUT", "/linkedHubs/" + name).body("{\"allocationWeight\":3,\"applyAllocationPolicy\":false,\"location\":"
+                + "\"westeurope\",\"connector\":{\"type\":\"webhook\",\"url\":\"https://backend.example.com/h?"
+                + "code=k\",\"secret\":\"0123456789abcdef0123\"}}").send(200).json();
+        assertThat(created.path("connector").path("secret").asText()).isEqualTo("****");
+        assertThat(created.path("connector").path("url").asText()).isEqualTo("https://backend.example.com/h?****");
+        call("PUT", "/linkedHubs/" + name).body("{}").send(409, 409601);
+        call("PUT", "/linkedHubs/" + name).header("If-Match", "\"stale\"").body("{}").send(412, 412601);
+        call("PUT", "/linkedHubs/" + name).header("If-Match", created.path("etag").asText())
+                .body(created.toString()).send(200);
+        call("PUT", "/linkedHubs/contract-bad.example.com").body("{\"allocationWeight\":0}")
+                .expectInvalidRequest("validation.request.body.schema.minimum").send(400, 400004);
+        call("PUT", "/linkedHubs/localhost").body("{}").send(400, 400004);
+        JsonNode builtIn = call("PUT", "/linkedHubs/contract-new.example.com")
+                .body("{\"applyAllocationPolicy\":false}").send(200).json();
+        assertThat(builtIn.path("certificateCoversHostName").asBoolean(true)).isFalse();
+        assertThat(call("GET", "/linkedHubs/" + HUB).send(200).json().path("certificateCoversHostName")
+                .asBoolean()).isTrue();
+        call("GET", "/linkedHubs/nope.example.com").send(404, 404601);
+        call("DELETE", "/linkedHubs/" + name).header("If-Match", "\"stale\"").send(412, 412601);
+        call("DELETE", "/linkedHubs/" + name).send(204);
+        call("DELETE", "/linkedHubs/contract-new.example.com").send(204);
+        call("DELETE", "/linkedHubs/" + name).send(404, 404601);
+
+        assertThat(call("GET", "/settings/allocation").send(200).json().path("allocationPolicy").asText())
+                .isEqualTo("hashed");
+        assertThat(call("PUT", "/settings/allocation").body("{\"allocationPolicy\":\"GeoLatency\"}").send(200)
+                .json().path("allocationPolicy").asText()).isEqualTo("geoLatency");
+        call("PUT", "/settings/allocation").body("{\"allocationPolicy\":\"custom\"}").send(400, 400004);
+        call("PUT", "/settings/allocation").body("{\"allocationPolicy\":\"hashed\"}").send(200);
+    }
+
     // ================================================================ the document and answers outside operations
 
     @Test

@@ -1,5 +1,6 @@
 package io.opendps.core.allocation;
 
+import io.opendps.core.enrollment.AllocationPolicy;
 import io.opendps.core.error.ErrorCode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -17,28 +19,64 @@ import org.jspecify.annotations.Nullable;
  * and moves only about 1/n of the devices when a hub is added. The full policy set (geo-latency, custom)
  * comes later.
  *
- * <p>Immutable and thread-safe.
+ * <p>The linked hubs and the service's default allocation policy come from a {@link Source} read on every call, so
+ * a hub added, changed or removed through the service API counts for the next registration (the server's source is
+ * {@code LinkedHubService}, an in-memory snapshot replaced on every write: no store round trip per call).
+ *
+ * <p>Thread-safe.
  */
 public final class Allocator {
 
-    private final List<LinkedHub> hubs;
+    /** The linked hubs and the default policy in effect now. Implementations must be cheap and thread-safe. */
+    public interface Source {
 
+        /** The linked hubs now (may be empty: every allocation then fails). */
+        List<LinkedHub> hubs();
+
+        /** The service-wide default allocation policy (never {@code custom}). */
+        AllocationPolicy defaultPolicy();
+    }
+
+    private final Source source;
+
+    /** A fixed set of hubs (at least one) with the default policy {@code hashed}. */
     public Allocator(List<LinkedHub> hubs) {
         if (hubs.isEmpty()) {
             throw new IllegalArgumentException("at least one linked hub is required");
         }
-        this.hubs = List.copyOf(hubs);
+        List<LinkedHub> fixed = List.copyOf(hubs);
+        this.source = new Source() {
+            @Override
+            public List<LinkedHub> hubs() {
+                return fixed;
+            }
+
+            @Override
+            public AllocationPolicy defaultPolicy() {
+                return AllocationPolicy.HASHED;
+            }
+        };
     }
 
-    /** The linked hubs. */
+    /** Hubs and default policy read from {@code source} at every call. */
+    public Allocator(Source source) {
+        this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /** The linked hubs now. */
     public List<LinkedHub> hubs() {
-        return hubs;
+        return source.hubs();
+    }
+
+    /** The service-wide default allocation policy now: what enrollments without a policy use. */
+    public AllocationPolicy defaultPolicy() {
+        return source.defaultPolicy();
     }
 
     /** The linked hub with this host name (case-insensitive). */
     public Optional<LinkedHub> find(String hostName) {
         String wanted = hostName.toLowerCase(Locale.ROOT);
-        return hubs.stream().filter(h -> h.hostName().equals(wanted)).findFirst();
+        return source.hubs().stream().filter(h -> h.hostName().equals(wanted)).findFirst();
     }
 
     /**
@@ -55,6 +93,7 @@ public final class Allocator {
         }
         LinkedHub best = null;
         double bestScore = Double.NEGATIVE_INFINITY;
+        List<LinkedHub> hubs = source.hubs();
         for (LinkedHub hub : hubs) {
             if (!hub.applyAllocationPolicy()) {
                 continue;
@@ -66,7 +105,8 @@ public final class Allocator {
             }
         }
         return best == null
-                ? new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, "no linked hub takes part in allocation")
+                ? new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, hubs.isEmpty() ? "the service has no linked hubs"
+                        : "no linked hub takes part in allocation")
                 : new Allocation.Assigned(best.hostName());
     }
 

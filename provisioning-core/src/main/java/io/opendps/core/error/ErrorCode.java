@@ -29,6 +29,8 @@ public enum ErrorCode {
     CA_CERTIFICATE_VERIFICATION_FAILED(400, 400302),
     /** The service already holds the maximum number of CA certificates (25). */
     CA_CERTIFICATE_LIMIT_EXCEEDED(400, 400303),
+    /** The service already links the maximum number of hubs (50). */
+    LINKED_HUB_LIMIT_EXCEEDED(400, 400601),
     /**
      * Custom allocation failed (Azure's observed code). Until the webhook call exists it is also the code of every
      * registration through a {@code custom} enrollment, which fails without calling the webhook.
@@ -54,6 +56,8 @@ public enum ErrorCode {
     HUB_DEVICE_NOT_FOUND(404, 404501),
     /** The hub host name is not a hub this server serves. */
     HUB_NOT_FOUND(404, 404502),
+    /** No linked hub with this host name. */
+    LINKED_HUB_NOT_FOUND(404, 404601),
     /** The requested path or method does not exist. */
     NOT_FOUND(404, 404000),
     /** The method is not allowed on this resource. */
@@ -70,6 +74,8 @@ public enum ErrorCode {
     ACCESS_POLICY_EXISTS(409, 409401),
     /** The write would leave no shared access policy holding ServiceConfig (nobody could administer the service). */
     ACCESS_POLICY_LAST_SERVICE_CONFIG(409, 409402),
+    /** A linked hub with this host name exists (PUT without If-Match). */
+    LINKED_HUB_EXISTS(409, 409601),
     /** If-Match does not match the stored individual enrollment. */
     ENROLLMENT_PRECONDITION_FAILED(412, 412201),
     /** If-Match does not match the stored registration record. */
@@ -82,6 +88,8 @@ public enum ErrorCode {
     ACCESS_POLICY_PRECONDITION_FAILED(412, 412401),
     /** If-Match does not match the current etag of a built-in hub's device twin (it changed since it was read). */
     HUB_TWIN_PRECONDITION_FAILED(412, 412501),
+    /** If-Match does not name the linked hub's current etag. */
+    LINKED_HUB_PRECONDITION_FAILED(412, 412601),
     /** The body is larger than the 96 KB message limit. */
     PAYLOAD_TOO_LARGE(413, 413001),
     /** The content type is not JSON. */

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -59,7 +60,7 @@ public final class BuiltInHub implements HubConnector {
     /** Default number of messages kept per hub. */
     public static final int DEFAULT_MESSAGE_CAP = 10_000;
 
-    private final Set<String> hubs;
+    private final Supplier<Set<String>> hubs;
     private final HubStore store;
     private final Clock clock;
     private final int messageCap;
@@ -73,23 +74,41 @@ public final class BuiltInHub implements HubConnector {
      * @param messageCap messages kept per hub (the oldest beyond it are dropped), at least 1
      */
     public BuiltInHub(List<String> hubs, HubStore store, Clock clock, int messageCap) {
+        this(fixed(hubs), store, clock, messageCap);
+    }
+
+    /**
+     * A built-in hub whose set of served hubs can change at run time (the linked hubs with the built-in connector,
+     * managed through the service API).
+     *
+     * @param hubs the lower-case host names of the hubs served now; read on every call, so it must be cheap
+     * @param store devices, twins and messages
+     * @param clock time source for message timestamps
+     * @param messageCap messages kept per hub (the oldest beyond it are dropped), at least 1
+     */
+    public BuiltInHub(Supplier<Set<String>> hubs, HubStore store, Clock clock, int messageCap) {
         if (messageCap < 1) {
             throw new IllegalArgumentException("messageCap must be at least 1, was " + messageCap);
         }
-        this.hubs = hubs.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        this.hubs = Objects.requireNonNull(hubs, "hubs");
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.messageCap = messageCap;
     }
 
-    /** Whether {@code hub} is served here (case-insensitive). */
-    public boolean serves(String hub) {
-        return hubs.contains(hub.toLowerCase(Locale.ROOT));
+    private static Supplier<Set<String>> fixed(List<String> hubs) {
+        Set<String> set = hubs.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        return () -> set;
     }
 
-    /** The host names of the hubs served here, lower-case. */
+    /** Whether {@code hub} is served here (case-insensitive). */
+    public boolean serves(String hub) {
+        return hubs.get().contains(hub.toLowerCase(Locale.ROOT));
+    }
+
+    /** The host names of the hubs served here now, lower-case. */
     public Set<String> hubs() {
-        return hubs;
+        return hubs.get();
     }
 
     /** The connector lookup for a server whose linked hubs are all built-in: this hub for the hubs it serves. */
@@ -375,7 +394,7 @@ public final class BuiltInHub implements HubConnector {
     private void requireHub(String hub) {
         if (!serves(hub)) {
             throw new ProvisioningException(ErrorCode.HUB_NOT_FOUND, "hub '%s' is not served by this OpenDPS "
-                    + "server (served: %s)", hub, String.join(", ", hubs.stream().sorted().toList()));
+                    + "server (served: %s)", hub, String.join(", ", hubs.get().stream().sorted().toList()));
         }
     }
 

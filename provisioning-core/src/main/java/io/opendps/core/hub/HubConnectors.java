@@ -3,9 +3,9 @@ package io.opendps.core.hub;
 import java.util.Optional;
 
 /**
- * Which connector writes to which linked hub. Today every linked hub is served by the {@link BuiltInHub}; when
- * other connectors exist, this lookup is where a hub's configured connector is chosen (the allocator keeps knowing
- * only host names, weights and flags).
+ * Which connector writes to which linked hub: the {@link BuiltInHub} or the hub's {@link WebhookHubConnector}, as
+ * configured per linked hub ({@code LinkedHubService#connectors}); the allocator keeps knowing only host names,
+ * weights, flags and locations.
  */
 @FunctionalInterface
 public interface HubConnectors {

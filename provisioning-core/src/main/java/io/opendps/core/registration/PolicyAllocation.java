@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  *       longer linked fails with {@code 400209}, any other number of hubs with {@code 400208}.</li>
  *   <li>The legacy {@code iotHubHostName} with no {@code iotHubs} under {@code hashed}, {@code geoLatency} or no
  *       policy: that hub, as for {@code static} (older clients pin a device this way).</li>
- *   <li>{@code hashed} and no policy (the service default is {@code hashed}): weighted rendezvous hashing
- *       ({@link Allocator#hashed}) over the enrollment's {@code iotHubs}, else all linked hubs, without hubs
- *       flagged {@code applyAllocationPolicy=false}.</li>
+ *   <li>{@code hashed}: weighted rendezvous hashing ({@link Allocator#hashed}) over the enrollment's
+ *       {@code iotHubs}, else all linked hubs, without hubs flagged {@code applyAllocationPolicy=false}.</li>
+ *   <li>No policy on the enrollment: the service's default policy ({@link Allocator#defaultPolicy()}, managed
+ *       through the service API, {@code hashed} unless changed), read at registration time as in Azure. A
+ *       default of {@code static} with no hub on the enrollment fails the registration with {@code 400208}.</li>
  *   <li>{@code geoLatency}: exactly like {@code hashed}. A single-site server sees the same latency to every
  *       linked hub, and Azure hashes ties, so this is what geo-latency reduces to here; #6 may rank hubs by their
  *       {@code location} once hubs have one.</li>
@@ -75,8 +77,15 @@ final class PolicyAllocation {
         if (policy == AllocationPolicy.CUSTOM) {
             return customUnavailable(registrationId, match.enrollment(), custom);
         }
+        AllocationPolicy effective = policy != null ? policy : allocator.defaultPolicy();
+        boolean noHubs = hubs == null || hubs.isEmpty();
+        if (policy == null && effective == AllocationPolicy.STATIC && hubHostName == null && noHubs) {
+            return new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, "the service's default allocation policy is "
+                    + "static, but the enrollment names no hub (set iotHubHostName or one iotHubs entry, or an "
+                    + "allocationPolicy)");
+        }
         List<LinkedHub> linked = allocator.hubs();
-        boolean pinned = policy == AllocationPolicy.STATIC || (hubHostName != null && (hubs == null || hubs.isEmpty()));
+        boolean pinned = effective == AllocationPolicy.STATIC || (hubHostName != null && noHubs);
         CandidateHubs.Result candidates = pinned ? CandidateHubs.forStatic(hubHostName, hubs, linked)
                 : CandidateHubs.forHashing(hubs, linked);
         if (candidates instanceof CandidateHubs.Failed failed) {
