@@ -59,6 +59,10 @@ public final class CandidateHubs {
                 listed.add(hub.get());
             }
         }
+        if (listed.isEmpty()) {
+            return new Failed(new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, "no candidate hub: there are no "
+                    + "linked hubs (link one with './opendps hub add' or PUT /linkedHubs/{hostName})"));
+        }
         List<LinkedHub> candidates = listed.stream().filter(LinkedHub::applyAllocationPolicy).distinct().toList();
         if (candidates.isEmpty()) {
             return new Failed(new Allocation.Failed(ErrorCode.HUB_NOT_SPECIFIED, "no candidate hub: "
