@@ -114,8 +114,12 @@ class WebhookHubIT {
         String signature = exchange.getRequestHeaders().getFirst(WebhookSignature.SIGNATURE_HEADER);
         signaturesValid.add(timestamp != null && signature != null
                 && WebhookSignature.verify(SECRET, Long.parseLong(timestamp), body, signature));
-        requests.add(Json.mapper().readTree(body));
-        exchange.sendResponseHeaders(status.get(), -1);
+        JsonNode request = Json.mapper().readTree(body);
+        requests.add(request);
+        // A healthy backend knows none of these devices yet: a lookup before the first write is a 404.
+        int answer = status.get();
+        boolean lookup = request.path("operation").asText().equals("get");
+        exchange.sendResponseHeaders(lookup && answer / 100 == 2 ? 404 : answer, -1);
         exchange.close();
     }
 
@@ -146,8 +150,9 @@ class WebhookHubIT {
         assertThat(outcome.get().path("status").asText()).isEqualTo("assigned");
         assertThat(outcome.get().at("/registrationState/assignedHub").asText()).isEqualTo(WEBHOOK_HUB);
         assertThat(signaturesValid).containsOnly(true);
-        JsonNode request = requests.get(0);
-        assertThat(request.path("operation").asText()).isEqualTo("createOrUpdate");
+        // The registrar first looks the device up (for the substatus), then writes it.
+        assertThat(requests).extracting(r -> r.path("operation").asText()).containsExactly("get", "createOrUpdate");
+        JsonNode request = requests.get(1);
         assertThat(request.at("/identity/deviceId").asText()).isEqualTo("webhook-ok");
         assertThat(request.at("/identity/authentication/symmetricKey/primaryKey").asText()).isEqualTo(KEY);
         assertThat(request.at("/identity/capabilities/iotEdge").asBoolean()).isTrue();
@@ -167,10 +172,11 @@ class WebhookHubIT {
         assertThat(outcome.path("status").asText()).isEqualTo("failed");
         assertThat(outcome.at("/registrationState/errorCode").asInt()).isEqualTo(503401);
         assertThat(outcome.at("/registrationState/errorMessage").asText())
-                .contains("webhook hub '" + WEBHOOK_HUB + "' failed createOrUpdate of device 'webhook-down' after 4 "
+                .contains("webhook hub '" + WEBHOOK_HUB + "' failed get of device 'webhook-down' after 4 "
                         + "attempts: HTTP 503");
         assertThat(outcome.at("/registrationState/assignedHub").isMissingNode()).isTrue();
-        assertThat(requests).hasSize(4);
+        // The lookup before the write already exhausts its retries: the registration fails without a second budget.
+        assertThat(requests).hasSize(4).allMatch(r -> r.path("operation").asText().equals("get"));
         DeviceRegistrationState record = server.registrations().find("webhook-down").orElseThrow();
         assertThat(record.status()).isEqualTo(RegistrationStatus.FAILED);
         assertThat(record.assignedHub()).isNull();

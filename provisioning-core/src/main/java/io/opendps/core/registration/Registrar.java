@@ -338,8 +338,20 @@ public final class Registrar {
         }
         String hub = ((Allocation.Assigned) allocation).hub();
         String deviceId = deviceId(registrationId, match);
-        Substatus substatus = existsInHub(hub, deviceId) ? Substatus.REPROVISIONED_TO_INITIAL_ASSIGNMENT
-                : Substatus.INITIAL_ASSIGNMENT;
+        Substatus substatus;
+        try {
+            substatus = existsInHub(hub, deviceId) ? Substatus.REPROVISIONED_TO_INITIAL_ASSIGNMENT
+                    : Substatus.INITIAL_ASSIGNMENT;
+        } catch (HubConnectorException | ProvisioningException e) {
+            // The hub cannot even be read: fail now (nothing written) rather than spend a second retry budget on
+            // the write; the device's next registration tries again.
+            LOG.warn("hub lookup failed [registration-id: {}, hub: {}, device-id: {}]: {}", registrationId, hub,
+                    deviceId, e.getMessage());
+            return new Decision(new DeviceRegistrationState(registrationId, created, null, null,
+                    RegistrationStatus.FAILED, null, ErrorCode.HUB_WRITE_FAILED.code(), "the device identity could "
+                    + "not be written to hub '" + hub + "': " + e.getMessage(), now, etag, symmetricKey, x509, null),
+                    null, false);
+        }
         return new Decision(assigned(registrationId, created, hub, deviceId, substatus, now, etag, symmetricKey, x509,
                 null), null, false);
     }
@@ -400,14 +412,13 @@ public final class Registrar {
                 failed.code().code(), failed.message(), now, etag, symmetricKey, x509, null);
     }
 
-    /** Whether the device identity already exists in {@code hub} (a hub without connector: no). */
+    /**
+     * Whether the device identity already exists in {@code hub} (a hub without connector: no).
+     *
+     * @throws HubConnectorException when the hub cannot be read
+     */
     private boolean existsInHub(String hub, String deviceId) {
-        try {
-            return connectors.forHub(hub).flatMap(c -> c.find(hub, deviceId)).isPresent();
-        } catch (HubConnectorException | ProvisioningException e) {
-            LOG.debug("hub lookup failed [hub: {}, device-id: {}]: {}", hub, deviceId, e.getMessage());
-            return false;
-        }
+        return connectors.forHub(hub).flatMap(c -> c.find(hub, deviceId)).isPresent();
     }
 
     private static @Nullable ReprovisionPolicy reprovisionPolicy(DeviceAuthenticator.Matched match) {
