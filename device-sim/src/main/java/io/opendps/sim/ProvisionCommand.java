@@ -51,8 +51,12 @@ import picocli.CommandLine.TypeConversionException;
                     + "in the TLS handshake, no MQTT password is sent, and the registration id defaults to the "
                     + "certificate's subject CN.",
             "",
+            "--transport https runs the same flows over the DPS HTTPS device API (PUT register, GET operations; "
+                    + "the SAS token in the Authorization header) instead of MQTT.",
+            "",
             "Options default to the quickstart's environment variables. The ID scope, the CA certificate and the "
-                    + "MQTT port fall back to <data-dir>/service.json, which the OpenDPS server writes on start."
+                    + "MQTT and HTTPS ports fall back to <data-dir>/service.json, which the OpenDPS server writes on "
+                    + "start."
         },
         mixinStandardHelpOptions = true,
         sortOptions = false,
