@@ -17,6 +17,7 @@ import java.security.UnrecoverableKeyException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -26,10 +27,12 @@ import java.util.concurrent.TimeoutException;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code device provision}: provisions one simulated device and prints the result like the Azure quickstart
@@ -48,8 +51,12 @@ import picocli.CommandLine.Spec;
                     + "in the TLS handshake, no MQTT password is sent, and the registration id defaults to the "
                     + "certificate's subject CN.",
             "",
+            "--transport https runs the same flows over the DPS HTTPS device API (PUT register, GET operations; "
+                    + "the SAS token in the Authorization header) instead of MQTT.",
+            "",
             "Options default to the quickstart's environment variables. The ID scope, the CA certificate and the "
-                    + "MQTT port fall back to <data-dir>/service.json, which the OpenDPS server writes on start."
+                    + "MQTT and HTTPS ports fall back to <data-dir>/service.json, which the OpenDPS server writes on "
+                    + "start."
         },
         mixinStandardHelpOptions = true,
         sortOptions = false,
@@ -70,11 +77,13 @@ import picocli.CommandLine.Spec;
             "    PROVISIONING_SYMMETRIC_KEY=KEY device provision",
             "  device provision --cert device-full-chain.pem --key device.key.pem",
             "  X509_CERT_FILE=device.pem X509_KEY_FILE=device.key.pem PASS_PHRASE=secret device provision",
-            "  device provision --tpm --tcti swtpm:host=127.0.0.1,port=2321"
+            "  device provision --tpm --tcti swtpm:host=127.0.0.1,port=2321",
+            "  device provision --transport https --registration-id my-device-01 --symmetric-key KEY"
         })
 public final class ProvisionCommand implements Callable<Integer> {
 
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(10);
+    private static final int DEFAULT_HTTPS_PORT = 443;
     private static final String ENV_CERT_FILE = "X509_CERT_FILE";
     private static final String ENV_KEY_FILE = "X509_KEY_FILE";
     private static final String ENV_PASSPHRASE = "PASS_PHRASE";
@@ -94,6 +103,21 @@ public final class ProvisionCommand implements Callable<Integer> {
             description = {"MQTT/TLS port. Default: the port of mqttEndpoint in <data-dir>/service.json if the "
                 + "file exists, else ${DEFAULT-VALUE}."})
     private int port = SimulatedDeviceOptions.DEFAULT_PORT;
+
+    /** The device transport of {@code --transport}. */
+    enum Transport { MQTT, HTTPS }
+
+    @Option(names = "--transport", paramLabel = "mqtt|https", defaultValue = "mqtt",
+            converter = TransportConverter.class,
+            description = {"Device protocol: mqtt (MQTT/TLS, the default) or https (the DPS HTTPS device API: PUT "
+                + "register, GET operations, the SAS token in the Authorization header, the X.509 chain in the TLS "
+                + "handshake, TPM with the same challenge)."})
+    private Transport transport = Transport.MQTT;
+
+    @Option(names = "--https-port", paramLabel = "PORT",
+            description = {"With --transport https: the HTTPS port. Default: the port of httpsEndpoint in "
+                + "<data-dir>/service.json if the file exists, else 443."})
+    private @Nullable Integer httpsPort;
 
     @Option(names = "--id-scope", paramLabel = "SCOPE", defaultValue = "${env:PROVISIONING_IDSCOPE}",
             description = {"ID scope of the provisioning service, e.g. 0ne00000001.",
@@ -204,16 +228,17 @@ public final class ProvisionCommand implements Callable<Integer> {
      * The effective settings after defaults, environment and service.json.
      *
      * @param host the service host
-     * @param port the MQTT/TLS port
+     * @param port the port of the chosen transport (MQTT/TLS, or HTTPS with {@code --transport https})
      * @param idScope the ID scope
      * @param registrationId the registration id
      * @param credential the device key (derived when a group key was given) or the X.509 identity
      * @param payload the custom payload, or {@code null}
      * @param ca the CA file to trust, or {@code null} for the JVM default trust store
      * @param timeout the overall timeout
+     * @param mqttPort the MQTT/TLS port (the default hub port for {@code --send-telemetry})
      */
     record Settings(String host, int port, String idScope, String registrationId, DeviceCredential credential,
-            @Nullable JsonNode payload, @Nullable Path ca, Duration timeout) {
+            @Nullable JsonNode payload, @Nullable Path ca, Duration timeout, int mqttPort) {
 
         SimulatedDeviceOptions toOptions(@Nullable TrustManagerFactory trust) {
             return new SimulatedDeviceOptions(host, port, idScope, registrationId, credential, payload, trust,
@@ -228,6 +253,15 @@ public final class ProvisionCommand implements Callable<Integer> {
         }
         if (sendTelemetry == null && (gatewayHost != null || hubPort != null)) {
             throw usage("--gateway-host and --hub-port need --send-telemetry");
+        }
+        if (transport != Transport.HTTPS && httpsPort != null) {
+            throw usage("--https-port needs --transport https");
+        }
+        if (transport == Transport.HTTPS && portGiven()) {
+            throw usage("--port is the MQTT port; with --transport https give --https-port");
+        }
+        if (httpsPort != null && (httpsPort < 1 || httpsPort > 65_535)) {
+            throw usage("Invalid --https-port: must be 1..65535, was " + httpsPort);
         }
         if (tpm) {
             return callTpm();
@@ -258,7 +292,7 @@ public final class ProvisionCommand implements Callable<Integer> {
             return code;
         }
         HubTelemetry hub = new HubTelemetry(state.assignedHub(), state.deviceId(),
-                gatewayHost != null ? gatewayHost : state.assignedHub(), hubPort != null ? hubPort : settings.port(),
+                gatewayHost != null ? gatewayHost : state.assignedHub(), hubPort != null ? hubPort : settings.mqttPort(),
                 settings.credential(), trust, settings.timeout());
         try {
             hub.run(sendTelemetry, out, Clock.systemUTC());
@@ -304,7 +338,10 @@ public final class ProvisionCommand implements Callable<Integer> {
             }
             TpmProvisioning.Result result;
             try (SimulatorRuntime runtime = SimulatorRuntime.create(1, 1)) {
-                result = TpmProvisioning.provision(options, tools, runtime, Clock.systemUTC());
+                result = transport == Transport.HTTPS
+                        ? TpmProvisioning.provision(options, tools,
+                                o -> new DpsHttps(o, Clock.systemUTC()).provision(), Clock.systemUTC())
+                        : TpmProvisioning.provision(options, tools, runtime, Clock.systemUTC());
             } catch (Tpm2Tools.TpmException e) {
                 err.println("The TPM could not answer the challenge (is the enrollment's endorsement key this "
                         + "TPM's?): " + e.getMessage());
@@ -340,7 +377,7 @@ public final class ProvisionCommand implements Callable<Integer> {
             String token = SasSigner.token(resource, expiry, tools.hmac(SasSigner.stringToSign(resource, expiry)),
                     null);
             new HubTelemetry(hub, deviceId, gatewayHost != null ? gatewayHost : hub,
-                    hubPort != null ? hubPort : settings.port(), new TpmCredential(ek, srk, token),
+                    hubPort != null ? hubPort : settings.mqttPort(), new TpmCredential(ek, srk, token),
                     options.trustManagerFactory(), settings.timeout()).run(messages, out, Clock.systemUTC());
             return 0;
         } catch (Tpm2Tools.TpmException | HubTelemetry.HubException e) {
@@ -386,7 +423,8 @@ public final class ProvisionCommand implements Callable<Integer> {
     private Settings resolve(String id, DeviceCredential credential) {
         JsonNode body = parsePayload();
         Duration timeout = timeout();
-        Optional<ServiceFile> service = blank(idScope) || ca == null || !portGiven()
+        boolean https = transport == Transport.HTTPS;
+        Optional<ServiceFile> service = blank(idScope) || ca == null || !portGiven() || (https && httpsPort == null)
                 ? readServiceFile()
                 : Optional.empty();
         String scope = blank(idScope)
@@ -395,7 +433,9 @@ public final class ProvisionCommand implements Callable<Integer> {
         int effectivePort = portGiven() ? port : service.stream()
                 .flatMapToInt(s -> s.mqttPort().stream()).findFirst().orElse(port);
         Path caFile = ca != null ? ca : service.flatMap(s -> s.caCertificatePath(dataDir)).orElse(null);
-        return new Settings(host, effectivePort, scope, id, credential, body, caFile, timeout);
+        int transportPort = !https ? effectivePort : httpsPort != null ? httpsPort : service.stream()
+                .flatMapToInt(s -> s.httpsPort().stream()).findFirst().orElse(DEFAULT_HTTPS_PORT);
+        return new Settings(host, transportPort, scope, id, credential, body, caFile, timeout, effectivePort);
     }
 
     /**
@@ -556,6 +596,14 @@ public final class ProvisionCommand implements Callable<Integer> {
     }
 
     private ProvisioningOutcome run(SimulatedDeviceOptions options) {
+        if (transport == Transport.HTTPS) {
+            try {
+                return new DpsHttps(options, Clock.systemUTC()).provision();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return abandoned(options, "interrupted");
+            }
+        }
         try (SimulatorRuntime runtime = SimulatorRuntime.create(1, 1)) {
             return new SimulatedDevice(options, runtime).provision()
                     .get(options.timeout().plus(WAIT_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
@@ -590,6 +638,18 @@ public final class ProvisionCommand implements Callable<Integer> {
 
     private static boolean blank(@Nullable String value) {
         return value == null || value.isBlank();
+    }
+
+    /** Parses {@code --transport} case-insensitively, naming the accepted values on error. */
+    static final class TransportConverter implements ITypeConverter<Transport> {
+        @Override
+        public Transport convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "mqtt" -> Transport.MQTT;
+                case "https" -> Transport.HTTPS;
+                default -> throw new TypeConversionException("'" + value + "' is not a transport: use mqtt or https");
+            };
+        }
     }
 
     private ParameterException usage(String message) {

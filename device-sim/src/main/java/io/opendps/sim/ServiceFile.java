@@ -17,8 +17,15 @@ import org.jspecify.annotations.Nullable;
  * @param idScope the server's ID scope
  * @param caCertificate the path of the CA certificate (PEM) the server certificate chains to
  * @param mqttEndpoint {@code host:port} of the MQTT/TLS listener ({@code [v6-address]:port} for IPv6)
+ * @param httpsEndpoint {@code host:port} of the HTTPS listener (service API and device API)
  */
-public record ServiceFile(@Nullable String idScope, @Nullable String caCertificate, @Nullable String mqttEndpoint) {
+public record ServiceFile(@Nullable String idScope, @Nullable String caCertificate, @Nullable String mqttEndpoint,
+        @Nullable String httpsEndpoint) {
+
+    /** A file without HTTPS endpoint. */
+    public ServiceFile(@Nullable String idScope, @Nullable String caCertificate, @Nullable String mqttEndpoint) {
+        this(idScope, caCertificate, mqttEndpoint, null);
+    }
 
     /** The file's name inside the data directory. */
     public static final String FILE_NAME = "service.json";
@@ -47,15 +54,24 @@ public record ServiceFile(@Nullable String idScope, @Nullable String caCertifica
 
     /** The port of {@link #mqttEndpoint()}, when it has a valid one. */
     public OptionalInt mqttPort() {
-        if (mqttEndpoint == null) {
+        return portOf(mqttEndpoint);
+    }
+
+    /** The port of {@link #httpsEndpoint()}, when it has a valid one. */
+    public OptionalInt httpsPort() {
+        return portOf(httpsEndpoint);
+    }
+
+    private static OptionalInt portOf(@Nullable String endpoint) {
+        if (endpoint == null) {
             return OptionalInt.empty();
         }
-        int colon = mqttEndpoint.lastIndexOf(':');
-        if (colon < 0 || mqttEndpoint.endsWith("]")) {
+        int colon = endpoint.lastIndexOf(':');
+        if (colon < 0 || endpoint.endsWith("]")) {
             return OptionalInt.empty();
         }
         try {
-            int port = Integer.parseInt(mqttEndpoint.substring(colon + 1));
+            int port = Integer.parseInt(endpoint.substring(colon + 1));
             return port >= 1 && port <= 65_535 ? OptionalInt.of(port) : OptionalInt.empty();
         } catch (NumberFormatException e) {
             return OptionalInt.empty();

@@ -47,8 +47,25 @@ final class TpmProvisioning {
      */
     static Result provision(SimulatedDeviceOptions options, Tpm2Tools tpm, SimulatorRuntime runtime, Clock clock)
             throws Tpm2Tools.TpmException, InterruptedException {
+        return provision(options, tpm, o -> attempt(o, runtime, clock), clock);
+    }
+
+    /** One provisioning attempt over some transport (MQTT: {@link SimulatedDevice}; HTTPS: {@link DpsHttps}). */
+    @FunctionalInterface
+    interface Attempt {
+        ProvisioningOutcome run(SimulatedDeviceOptions options) throws InterruptedException;
+    }
+
+    /**
+     * Runs both attempts with {@code options} over the given transport; the challenge and the answer are the same
+     * over MQTT and HTTPS (over HTTPS the token goes in the {@code Authorization} header).
+     *
+     * @throws Tpm2Tools.TpmException when the TPM cannot answer the challenge
+     */
+    static Result provision(SimulatedDeviceOptions options, Tpm2Tools tpm, Attempt attempt, Clock clock)
+            throws Tpm2Tools.TpmException, InterruptedException {
         TpmCredential credential = (TpmCredential) options.credential();
-        ProvisioningOutcome first = attempt(options, runtime, clock);
+        ProvisioningOutcome first = attempt.run(options);
         String challenge = challenge(first);
         if (challenge == null) {
             return new Result(first, false, false);
@@ -61,7 +78,7 @@ final class TpmProvisioning {
         SimulatedDeviceOptions answering = new SimulatedDeviceOptions(options.host(), options.port(),
                 options.idScope(), options.registrationId(), credential.withSasToken(token), options.payload(),
                 options.trustManagerFactory(), options.timeout());
-        ProvisioningOutcome second = attempt(answering, runtime, clock);
+        ProvisioningOutcome second = attempt.run(answering);
         DeviceRegistrationState state = second.registrationState();
         boolean imported = false;
         if (second.assigned() && state != null && state.tpm() != null) {

@@ -25,6 +25,7 @@ class ServiceFileTest {
         assertThat(file.idScope()).isEqualTo("0ne0123ABCD");
         assertThat(file.caCertificatePath(dataDir)).contains(Path.of("/abs/path/ca.pem"));
         assertThat(file.mqttPort()).hasValue(18883);
+        assertThat(file.httpsPort()).hasValue(18443);
     }
 
     @Test
@@ -55,5 +56,8 @@ class ServiceFileTest {
         assertThat(new ServiceFile(null, null, "host:abc").mqttPort()).isEmpty();
         assertThat(new ServiceFile(null, null, "host:70000").mqttPort()).isEmpty();
         assertThat(new ServiceFile(null, null, null).mqttPort()).isEmpty();
+        assertThat(new ServiceFile(null, null, null, "[::1]:8443").httpsPort()).hasValue(8443);
+        assertThat(new ServiceFile(null, null, null, "host:0").httpsPort()).isEmpty();
+        assertThat(new ServiceFile(null, null, null).httpsPort()).isEmpty();
     }
 }
