@@ -91,6 +91,11 @@ public final class JdbcDatabase implements AutoCloseable {
         }
     }
 
+    /** Whether {@code e} reports a primary key or unique constraint violation. */
+    static boolean isUniqueViolation(SQLException e) {
+        return UNIQUE_VIOLATION.equals(e.getSQLState());
+    }
+
     /**
      * How many transactions (store round trips) {@link #inTransaction} has run since the database was opened; a
      * cheap counter for tests and benchmarks that measure store work per operation.

@@ -6,9 +6,11 @@ import io.opendps.core.store.EditableEnrollmentStore;
 import io.opendps.core.store.Ids;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -100,6 +102,15 @@ public final class JdbcEnrollmentStore implements EditableEnrollmentStore {
     @Override
     public void insertEnrollment(IndividualEnrollment enrollment) {
         enrollments.insert(id(enrollment.registrationId()), etag(enrollment.etag()), enrollment);
+    }
+
+    @Override
+    public Set<String> insertEnrollments(List<IndividualEnrollment> batch) {
+        List<DocumentTable.Row<IndividualEnrollment>> rows = new ArrayList<>(batch.size());
+        for (IndividualEnrollment e : batch) {
+            rows.add(new DocumentTable.Row<>(id(e.registrationId()), etag(e.etag()), e));
+        }
+        return enrollments.insertAll(rows);
     }
 
     @Override
