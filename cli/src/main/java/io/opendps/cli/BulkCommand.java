@@ -22,6 +22,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -39,8 +45,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * with a body, {@code --mode} may repeat its mode but not contradict it). The whole file is read and checked first
  * (JSON shape, mode, ids present and unique) so a bad file sends nothing. The service takes at most
  * {@value BulkEnrollmentService#MAX_ITEMS} items per request, so larger files go out in consecutive requests of
- * that size and the per-item errors of all of them are reported together; like the API, this is not atomic. If a
- * request is refused as a whole (e.g. 401), the results so far are printed, the rest is not sent and the command
+ * that size, {@code --parallel} (default 4) at once over the client's keep-alive connections, with a progress line
+ * on stderr; the per-item errors of all of them are reported together in file order. Like the API, this is not
+ * atomic, and with parallel requests the order in which chunks apply is not the file order (ids are unique, so
+ * this changes no outcome). If a request is refused as a whole (e.g. 401), requests not yet started are not sent,
+ * the results of those that went through are printed, the command names the item ranges not applied and
  * fails. Exit codes: 0 every item succeeded, {@value #ITEMS_FAILED} some items failed (listed), 1 the command
  * failed.
  */
@@ -51,13 +60,16 @@ import picocli.CommandLine.Model.CommandSpec;
                     + "(then --mode is required). Modes: create (fails for existing ids), update (create or "
                     + "replace), updateIfMatchETag (replace only if the item's etag is current), delete (the item's "
                     + "etag is honoured when present).",
-            "The service takes 10 items per request: larger files are sent in chunks of 10 (not atomic; failures "
-                    + "of every chunk are listed). Exit code 0 when every item succeeded, 2 when some failed, "
+            "The service takes 10 items per request: larger files are sent in chunks of 10, --parallel at once "
+                    + "(not atomic; failures of every chunk are listed). Exit code 0 when every item succeeded, 2 when some failed, "
                     + "1 on errors. Keys are not printed: read them with 'enrollment show --keys'."})
 final class BulkCommand implements Callable<Integer> {
 
     /** The exit code when the requests went through but some items failed. */
     static final int ITEMS_FAILED = 2;
+
+    /** The most requests --parallel may keep in flight. */
+    static final int MAX_PARALLEL = 32;
 
     private static final Kind<IndividualEnrollment> ENROLLMENTS = new Kind<>("enrollments", "enrollmentGroups",
             "registrationId", "enrollments", BulkEnrollmentOperation.class, o -> ((BulkEnrollmentOperation) o)
@@ -79,11 +91,18 @@ final class BulkCommand implements Callable<Integer> {
             description = "create, update, updateIfMatchETag or delete; required when the file is a plain array.")
     @Nullable String mode;
 
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
+            description = "Requests in flight at once (1.." + MAX_PARALLEL + ", default: ${DEFAULT-VALUE}).")
+    int parallel;
+
     @Option(names = "--groups", description = "The items are enrollment groups (POST /enrollmentGroups).")
     boolean groups;
 
     @Override
     public Integer call() {
+        if (parallel < 1 || parallel > MAX_PARALLEL) {
+            throw new IllegalArgumentException("--parallel must be 1.." + MAX_PARALLEL + ", got " + parallel);
+        }
         return groups ? run(GROUPS) : run(ENROLLMENTS);
     }
 
@@ -97,23 +116,120 @@ final class BulkCommand implements Callable<Integer> {
 
         ServiceClient client = service.client();
         PrintWriter out = spec.commandLine().getOut();
-        List<BulkOperationError> errors = new ArrayList<>();
         int size = BulkEnrollmentService.MAX_ITEMS;
         int requests = (items.size() + size - 1) / size;
-        for (int from = 0; from < items.size(); from += size) {
+        Chunk[] chunks = new Chunk[requests];
+        AtomicBoolean refused = new AtomicBoolean();
+        AtomicInteger finished = new AtomicInteger();
+        Progress progress = new Progress(spec.commandLine().getErr(), requests, !service.json && requests > 1);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, requests));
+        try {
+            List<Future<?>> sent = new ArrayList<>();
+            for (int r = 0; r < requests; r++) {
+                int index = r;
+                int from = r * size;
+                int to = Math.min(from + size, items.size());
+                sent.add(pool.submit(() -> {
+                    if (refused.get()) {
+                        return;
+                    }
+                    try {
+                        chunks[index] = new Chunk(client.bulk(kind.listName(), kind.body().apply(bulkMode,
+                                items.subList(from, to))).errors(), null);
+                    } catch (ServiceClient.ApiException e) {
+                        refused.set(true);
+                        chunks[index] = new Chunk(List.of(), e);
+                    }
+                    progress.update(finished.incrementAndGet());
+                }));
+            }
+            for (Future<?> f : sent) {
+                await(f);
+            }
+        } finally {
+            pool.shutdownNow();
+            progress.done();
+        }
+        List<BulkOperationError> errors = new ArrayList<>();
+        List<String> notApplied = new ArrayList<>();
+        ServiceClient.ApiException firstRefusal = null;
+        int applied = 0;
+        int through = 0;
+        for (int r = 0; r < requests; r++) {
+            int from = r * size;
             int to = Math.min(from + size, items.size());
-            try {
-                errors.addAll(client.bulk(kind.listName(), kind.body().apply(bulkMode, items.subList(from, to)))
-                        .errors());
-            } catch (ServiceClient.ApiException e) {
-                print(out, kind, bulkMode, from, errors, from / size, requests);
-                throw new IllegalStateException(String.format("request %d of %d (items %d-%d) was refused: %s; %s",
-                        from / size + 1, requests, from + 1, to, e.getMessage(), from == 0 ? "nothing was applied"
-                                : "items " + (from + 1) + "-" + items.size() + " were not applied"), e);
+            Chunk chunk = chunks[r];
+            if (chunk == null || chunk.refusal() != null) {
+                notApplied.add((from + 1) + "-" + to);
+                if (chunk != null && firstRefusal == null) {
+                    firstRefusal = chunk.refusal();
+                }
+                continue;
+            }
+            errors.addAll(chunk.errors());
+            applied += to - from;
+            through++;
+        }
+        print(out, kind, bulkMode, applied, errors, through, requests);
+        if (firstRefusal != null) {
+            throw new IllegalStateException(String.format("%d of %d requests were refused or not sent (%s): %s; "
+                    + "items %s were not applied", requests - through, requests, bulkMode.wireName(),
+                    firstRefusal.getMessage(), String.join(", ", notApplied)), firstRefusal);
+        }
+        return errors.isEmpty() ? 0 : ITEMS_FAILED;
+    }
+
+    private static void await(Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while sending the bulk requests", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("a bulk request failed: " + cause, cause);
+        }
+    }
+
+    /** One request's outcome: its per-item errors, or the refusal of the whole request. */
+    private record Chunk(List<BulkOperationError> errors, ServiceClient.@Nullable ApiException refusal) {
+    }
+
+    /** A one-line progress counter on stderr (requests done of all), for multi-request runs without --json. */
+    private static final class Progress {
+        private final PrintWriter err;
+        private final int requests;
+        private final boolean enabled;
+        private final long started = System.nanoTime();
+        private long lastPrinted;
+
+        Progress(PrintWriter err, int requests, boolean enabled) {
+            this.err = err;
+            this.requests = requests;
+            this.enabled = enabled;
+        }
+
+        synchronized void update(int done) {
+            long now = System.nanoTime();
+            if (!enabled || (now - lastPrinted < 500_000_000L && done < requests)) {
+                return;
+            }
+            lastPrinted = now;
+            double seconds = Math.max(1e-3, (now - started) / 1e9);
+            err.printf("\rsent %d/%d requests (%.0f items/s)", done, requests,
+                    done * (double) BulkEnrollmentService.MAX_ITEMS / seconds);
+            err.flush();
+        }
+
+        synchronized void done() {
+            if (enabled && lastPrinted != 0) {
+                err.println();
+                err.flush();
             }
         }
-        print(out, kind, bulkMode, items.size(), errors, requests, requests);
-        return errors.isEmpty() ? 0 : ITEMS_FAILED;
     }
 
     /** The file as a bulk body with the effective mode; a plain array is wrapped. */

@@ -96,6 +96,46 @@ class CliBulkIT {
     }
 
     @Test
+    void bulk_manyItemsInParallel_appliesAll_listsFailuresInFileOrder_thenDeletesInParallel() throws Exception {
+        for (int i : new int[] {7, 333, 998}) {
+            assertThat(opendps("enrollment", "create", "--registration-id", String.format("par-%04d", i))
+                    .exitCode()).isZero();
+        }
+        Path file = write("parallel.json", "[" + IntStream.range(0, 1000).mapToObj(i -> enrollment(
+                String.format("par-%04d", i))).collect(Collectors.joining(",")) + "]");
+
+        CliIT.Run run = opendps("bulk", "--file", file.toString(), "--mode", "create", "--parallel", "8");
+
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(BulkCommand.ITEMS_FAILED);
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("Bulk create of 1000 enrollments in 100 requests: 997 succeeded, "
+                + "3 failed.");
+        assertThat(lines.subList(2, lines.size())).extracting(l -> l.split(" ")[0])
+                .containsExactly("par-0007", "par-0333", "par-0998");
+        assertThat(run.err()).contains("sent 100/100 requests");
+        assertThat(IntStream.range(0, 1000).filter(i -> server.enrollments().getEnrollment(
+                String.format("par-%04d", i)).isPresent()).count()).isEqualTo(1000);
+
+        CliIT.Run delete = opendps("bulk", "--file", file.toString(), "--mode", "delete", "--parallel", "3");
+
+        assertThat(delete.exitCode()).as(delete.err()).isZero();
+        assertThat(delete.out()).startsWith("Bulk delete of 1000 enrollments in 100 requests: all succeeded.");
+        assertThat(server.enrollments().getEnrollment("par-0000")).isEmpty();
+        assertThat(server.enrollments().getEnrollment("par-0999")).isEmpty();
+    }
+
+    @Test
+    void bulk_parallelOutOfRange_isAClearError() throws Exception {
+        Path file = write("par-range.json", "[" + enrollment("par-range") + "]");
+
+        CliIT.Run run = opendps("bulk", "--file", file.toString(), "--mode", "create", "--parallel", "0");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("--parallel must be 1..32, got 0");
+        assertThat(server.enrollments().getEnrollment("par-range")).isEmpty();
+    }
+
+    @Test
     void bulk_partialFailureAcrossChunks_listsEveryFailedItem_exit2() throws Exception {
         assertThat(opendps("enrollment", "create", "--registration-id", "part-existing").exitCode()).isZero();
         IndividualEnrollment before = server.enrollments().getEnrollment("part-existing").orElseThrow();
@@ -234,8 +274,8 @@ class CliBulkIT {
                 "--ca", server.info().caCertificate().toString());
 
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).startsWith("opendps: request 1 of 1 (items 1-1) was refused: Unauthorized:")
-                .contains("nothing was applied");
+        assertThat(run.err()).startsWith("opendps: 1 of 1 requests were refused or not sent (create): Unauthorized:")
+                .contains("items 1-1 were not applied");
         assertThat(server.enrollments().getEnrollment("refused-1")).isEmpty();
     }
 

@@ -3,6 +3,7 @@ package io.opendps.core.store;
 import io.opendps.core.enrollment.EnrollmentGroup;
 import io.opendps.core.enrollment.IndividualEnrollment;
 import java.util.List;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,6 +14,13 @@ public interface EditableEnrollmentStore extends EnrollmentStore {
 
     /** Inserts; throws {@link DuplicateKeyException} when the id exists. */
     void insertEnrollment(IndividualEnrollment enrollment);
+
+    /**
+     * Inserts several enrollments in one transaction (bulk import). An enrollment whose id already exists is
+     * skipped, not an error for the others; the result holds the ids (as given) that were skipped for that reason.
+     * Every other enrollment is stored when this returns; on a store failure none is.
+     */
+    Set<String> insertEnrollments(List<IndividualEnrollment> enrollments);
 
     /** Replaces the stored document whose etag is {@code expectedEtag}; otherwise {@link StaleVersionException}. */
     void replaceEnrollment(IndividualEnrollment enrollment, String expectedEtag);

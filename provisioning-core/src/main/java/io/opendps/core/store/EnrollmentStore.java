@@ -18,6 +18,9 @@ public interface EnrollmentStore {
     /** The enrollment group with this id. */
     Optional<EnrollmentGroup> findGroup(String groupId);
 
-    /** Every enrollment group, ordered by id key (the service allows at most a few hundred). */
+    /**
+     * Every enrollment group, ordered by id key (the service allows at most a few hundred). Implementations may
+     * serve an immutable snapshot (see {@code JdbcEnrollmentStore}); callers must not modify the documents.
+     */
     List<EnrollmentGroup> groups();
 }

@@ -84,6 +84,28 @@ class BulkEnrollmentServiceTest {
     }
 
     @Test
+    void create_tenItems_oneStoreTransaction_failuresInRequestOrder() {
+        single.putEnrollment("batch-05", plain("batch-05"), null);
+        List<IndividualEnrollment> items = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            String id = String.format("batch-%02d", i);
+            items.add(i == 2 ? IndividualEnrollment.symmetricKey(id, "not base64!", null) : plain(id));
+        }
+        long before = database.db().transactionCount();
+
+        BulkOperationResult result = bulk.enrollments(BulkEnrollmentOperation.of(BulkMode.CREATE, items));
+
+        assertThat(database.db().transactionCount() - before).isEqualTo(1);
+        assertThat(result.errors()).extracting(BulkOperationError::id, BulkOperationError::errorCode)
+                .containsExactly(org.assertj.core.api.Assertions.tuple("batch-02", 400004),
+                        org.assertj.core.api.Assertions.tuple("batch-05", 409201));
+        for (int i : new int[] {0, 1, 3, 4, 6, 7, 8, 9}) {
+            assertThat(store.findEnrollment(String.format("batch-%02d", i))).isPresent();
+        }
+        assertThat(store.findEnrollment("batch-02")).isEmpty();
+    }
+
+    @Test
     void create_existingItem_failsWith409LikeSingleCall_othersCreated_existingUntouched() {
         single.putEnrollment("dev-old", plain("dev-old"), null);
         IndividualEnrollment existing = store.findEnrollment("dev-old").orElseThrow();

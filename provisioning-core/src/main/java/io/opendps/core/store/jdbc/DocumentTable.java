@@ -6,9 +6,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,6 +52,40 @@ final class DocumentTable<T> {
                 ps.setString(3, Documents.write(document));
                 return ps.executeUpdate();
             }
+        });
+    }
+
+    /** A document to insert with its id and etag. */
+    record Row<T>(String id, String etag, T document) {
+    }
+
+    /**
+     * Inserts every row in one transaction; a row whose id exists is skipped (rolled back to a savepoint taken
+     * before it) and its id returned.
+     */
+    Set<String> insertAll(List<Row<T>> rows) {
+        return db.inTransaction("inserting " + rows.size() + " rows into " + table, c -> {
+            Set<String> existing = new LinkedHashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO " + table + " (id_key, etag, document) VALUES (?, ?, ?)")) {
+                for (Row<T> row : rows) {
+                    ps.setString(1, Ids.key(row.id()));
+                    ps.setString(2, row.etag());
+                    ps.setString(3, Documents.write(row.document()));
+                    Savepoint before = c.setSavepoint();
+                    try {
+                        ps.executeUpdate();
+                        c.releaseSavepoint(before);
+                    } catch (SQLException e) {
+                        if (!JdbcDatabase.isUniqueViolation(e)) {
+                            throw e;
+                        }
+                        c.rollback(before);
+                        existing.add(row.id());
+                    }
+                }
+            }
+            return existing;
         });
     }
 

@@ -6,6 +6,7 @@ import io.opendps.core.store.DuplicateKeyException;
 import io.opendps.core.store.StoreException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.atomic.LongAdder;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +21,7 @@ public final class JdbcDatabase implements AutoCloseable {
     private static final String UNIQUE_VIOLATION = "23505";
 
     private final HikariDataSource dataSource;
+    private final LongAdder transactions = new LongAdder();
 
     private JdbcDatabase(HikariDataSource dataSource) {
         this.dataSource = dataSource;
@@ -70,6 +72,7 @@ public final class JdbcDatabase implements AutoCloseable {
 
     /** Runs {@code work} in a transaction, committing on success and rolling back on any failure. */
     public <T> T inTransaction(String what, Work<T> work) {
+        transactions.increment();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -86,6 +89,19 @@ public final class JdbcDatabase implements AutoCloseable {
             }
             throw new StoreException("database error while " + what + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code e} reports a primary key or unique constraint violation. */
+    static boolean isUniqueViolation(SQLException e) {
+        return UNIQUE_VIOLATION.equals(e.getSQLState());
+    }
+
+    /**
+     * How many transactions (store round trips) {@link #inTransaction} has run since the database was opened; a
+     * cheap counter for tests and benchmarks that measure store work per operation.
+     */
+    public long transactionCount() {
+        return transactions.sum();
     }
 
     @Override
